@@ -110,7 +110,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "unknown top-level key", old: "tenant_column:", new: "tenant_colum:",
 			want: `p.yaml:2:1: unknown key "tenant_colum" in the policy (did you mean "tenant_column"?)`},
 		{name: "unknown key in a stage", old: "anonymize: {after: 3 months,", new: "anonymize: {afer: 3 months,",
-			want: `p.yaml:10:19: unknown key "afer" in subjects.user.lifecycle.anonymize (did you mean "after"?)`,
+			want:     `p.yaml:10:19: unknown key "afer" in subjects.user.lifecycle.anonymize (did you mean "after"?)`,
 			wantAlso: []string{`p.yaml:10:18: subjects.user.lifecycle.anonymize has no period`}},
 		{name: "unknown mask", old: "name: pseudonym}", new: "name: scramble}",
 			want: `p.yaml:7:34: unknown mask "scramble" for subjects.user.fields.name: write clear, pseudonym, email, hmac, redact, keep or {fixed: "text"}`},

@@ -1,0 +1,142 @@
+package dialect
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Schema is the tables of the live database, as introspected.
+type Schema struct {
+	Tables []*Table
+	// FoldTables and FoldColumns say whether the database matches table and
+	// column names without regard to case (SQLite; MySQL columns, and
+	// MySQL tables where lower_case_table_names is set).
+	FoldTables  bool
+	FoldColumns bool
+	// FoldUnquoted says unquoted names fold to lower case (PostgreSQL):
+	// a policy naming Users means the table users.
+	FoldUnquoted bool
+}
+
+// Table is one table of the schema.
+type Table struct {
+	Name        string
+	Columns     []*Column
+	PrimaryKey  []string
+	ForeignKeys []ForeignKey
+	foldColumns bool
+	foldLower   bool
+}
+
+// Column is one column of a table.
+type Column struct {
+	Name      string
+	Type      string // as the database names it, lower case: integer, varchar, timestamp with time zone
+	Nullable  bool
+	MaxLength int // characters, for bounded text types; 0 when unbounded
+}
+
+// ForeignKey is one foreign key constraint of a table.
+type ForeignKey struct {
+	Columns    []string
+	RefTable   string
+	RefColumns []string
+}
+
+// Table returns the table a policy's name means, and whether it exists.
+// An exact match wins; otherwise the database's own rule for case applies.
+func (s *Schema) Table(name string) (*Table, bool) {
+	for _, t := range s.Tables {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	for _, t := range s.Tables {
+		if (s.FoldTables && strings.EqualFold(t.Name, name)) || (s.FoldUnquoted && t.Name == strings.ToLower(name)) {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+// NearTable returns a table whose name differs from name only in case, for
+// a message, or "".
+func (s *Schema) NearTable(name string) string {
+	for _, t := range s.Tables {
+		if strings.EqualFold(t.Name, name) {
+			return t.Name
+		}
+	}
+	return ""
+}
+
+// Column returns the column a policy's name means, by the same rules as
+// Schema.Table.
+func (t *Table) Column(name string) (*Column, bool) {
+	for _, c := range t.Columns {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	for _, c := range t.Columns {
+		if (t.foldColumns && strings.EqualFold(c.Name, name)) || (t.foldLower && c.Name == strings.ToLower(name)) {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// NearColumn returns a column whose name differs from name only in case,
+// for a message, or "".
+func (t *Table) NearColumn(name string) string {
+	for _, c := range t.Columns {
+		if strings.EqualFold(c.Name, name) {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// ColumnNames returns the names of the table's columns in order.
+func (t *Table) ColumnNames() []string {
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// Finish orders the tables by name, so introspection is deterministic, and
+// hands the schema's rules for case to every table. Introspect calls it
+// once the tables are read.
+func (s *Schema) Finish() *Schema {
+	sort.Slice(s.Tables, func(i, j int) bool { return s.Tables[i].Name < s.Tables[j].Name })
+	for _, t := range s.Tables {
+		t.foldColumns, t.foldLower = s.FoldColumns, s.FoldUnquoted
+	}
+	return s
+}
+
+// ParseType splits a declared type such as "VARCHAR(20)" into its lower
+// case base name and its length in characters (0 when it has none).
+func ParseType(declared string) (base string, length int) {
+	t := strings.ToLower(strings.TrimSpace(declared))
+	open := strings.IndexByte(t, '(')
+	if open < 0 {
+		return t, 0
+	}
+	base = strings.TrimSpace(t[:open])
+	inner := t[open+1:]
+	if end := strings.IndexAny(inner, ",)"); end >= 0 {
+		inner = inner[:end]
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(inner)); err == nil && isText(base) {
+		length = n
+	}
+	return base, length
+}
+
+func isText(base string) bool {
+	return strings.Contains(base, "char") || strings.Contains(base, "text") || strings.Contains(base, "clob")
+}

@@ -1,0 +1,198 @@
+// Package sqlite is Lethe's dialect for SQLite, embedded through
+// modernc.org/sqlite (pure Go, no cgo), so Lethe runs with no server.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"lethe"
+	"lethe/dialect"
+	"lethe/migrate"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect implements dialect.Dialect for SQLite.
+type Dialect struct {
+	db *sql.DB
+}
+
+var _ dialect.Dialect = (*Dialect)(nil)
+
+// Open opens the database a sqlite:// URL names: sqlite://app.db is a file
+// relative to the working directory, sqlite:///var/lib/app.db an absolute
+// path. The file is created when missing.
+func Open(ctx context.Context, rawURL string) (*Dialect, error) {
+	path, ok := strings.CutPrefix(rawURL, "sqlite://")
+	if !ok || path == "" {
+		return nil, lethe.Errorf(lethe.EINVALID, "cannot read %q as a SQLite URL: write sqlite://path/to/file.db", rawURL)
+	}
+	path, _, _ = strings.Cut(path, "?")
+	return OpenFile(ctx, path)
+}
+
+// OpenFile opens (or creates) the SQLite database file at path.
+func OpenFile(ctx context.Context, path string) (*Dialect, error) {
+	q := url.Values{}
+	// Foreign keys as the application declared them; a writer waits for
+	// another instead of failing; WAL lets readers run beside a sweep;
+	// write transactions take the lock at BEGIN, so two writers never
+	// deadlock upgrading their locks.
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Set("_txlock", "immediate")
+	// Times Lethe writes take the form SQLite's date functions read
+	// (2006-01-02 15:04:05.999999999-07:00), not Go's String form.
+	q.Set("_time_format", "sqlite")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &Dialect{db: db}, nil
+}
+
+func (d *Dialect) Name() string           { return "sqlite" }
+func (d *Dialect) DB() *sql.DB            { return d.db }
+func (d *Dialect) Close() error           { return d.db.Close() }
+func (d *Dialect) Placeholder(int) string { return "?" }
+
+// Quote quotes an identifier with double quotes, doubling any inside.
+func (d *Dialect) Quote(ident string) string {
+	return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"`
+}
+
+// sqliteTimeLayout is how strftime('%Y-%m-%d %H:%M:%f') writes a time:
+// milliseconds, no zone. Both sides of a clock comparison are brought to it.
+const sqliteTimeLayout = "2006-01-02 15:04:05.000"
+
+// ClockBefore compares clocks as SQLite applications store them. Integer
+// Unix time compares as a number. Text (2024-03-01 00:00:00,
+// 2024-03-01T00:00:00Z, with fractions or offsets) is normalised by
+// strftime to UTC with milliseconds, so values written in different forms
+// still compare exactly; text SQLite cannot read as a date yields NULL and
+// is never due. SQLite has no index on such an expression anyway, which is
+// why only PostgreSQL and MySQL keep the column bare.
+func (d *Dialect) ClockBefore(quoted string, unit lethe.ClockUnit, param string) string {
+	if unit != lethe.ClockNative {
+		return quoted + " < " + param
+	}
+	return "strftime('%Y-%m-%d %H:%M:%f', " + quoted + ") < " + param
+}
+
+// ClockArg gives the cutoff in the form ClockBefore compares. Zone-less text
+// is read in loc: the cutoff is written as loc's wall clock.
+func (d *Dialect) ClockArg(unit lethe.ClockUnit, cutoff time.Time, loc *time.Location) any {
+	if unit != lethe.ClockNative {
+		return dialect.UnixArg(unit, cutoff)
+	}
+	return cutoff.In(loc).Format(sqliteTimeLayout)
+}
+
+// Migrate creates or updates the lethe_* tables.
+func (d *Dialect) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	return migrate.Up(ctx, d.db, d.Name(), sub)
+}
+
+// Introspect reads every table of the main database.
+func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
+	names, err := queryStrings(ctx, d.db, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("introspect sqlite: %w", err)
+	}
+	s := &dialect.Schema{FoldTables: true, FoldColumns: true}
+	for _, name := range names {
+		t, err := d.table(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("introspect sqlite table %s: %w", name, err)
+		}
+		s.Tables = append(s.Tables, t)
+	}
+	return s.Finish(), nil
+}
+
+func (d *Dialect) table(ctx context.Context, name string) (*dialect.Table, error) {
+	t := &dialect.Table{Name: name}
+	rows, err := d.db.QueryContext(ctx, `SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	pk := map[int]string{}
+	for rows.Next() {
+		var col, typ string
+		var notNull bool
+		var pkPos int
+		if err := rows.Scan(&col, &typ, &notNull, &pkPos); err != nil {
+			return nil, err
+		}
+		base, length := dialect.ParseType(typ)
+		t.Columns = append(t.Columns, &dialect.Column{Name: col, Type: base, Nullable: !notNull && pkPos == 0, MaxLength: length})
+		if pkPos > 0 {
+			pk[pkPos] = col
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= len(pk); i++ {
+		t.PrimaryKey = append(t.PrimaryKey, pk[i])
+	}
+	fks, err := d.db.QueryContext(ctx, `SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer fks.Close()
+	lastID := -1
+	for fks.Next() {
+		var id int
+		var ref, from string
+		var to sql.NullString // NULL when the reference names the parent's primary key implicitly
+		if err := fks.Scan(&id, &ref, &from, &to); err != nil {
+			return nil, err
+		}
+		if id != lastID {
+			t.ForeignKeys = append(t.ForeignKeys, dialect.ForeignKey{RefTable: ref})
+			lastID = id
+		}
+		fk := &t.ForeignKeys[len(t.ForeignKeys)-1]
+		fk.Columns = append(fk.Columns, from)
+		fk.RefColumns = append(fk.RefColumns, to.String)
+	}
+	return t, fks.Err()
+}
+
+func queryStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
