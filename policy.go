@@ -1,6 +1,7 @@
 package lethe
 
 import (
+	"strings"
 	"time"
 )
 
@@ -240,6 +241,10 @@ func (p *Policy) Dataset(name string) *Dataset {
 	return nil
 }
 
+// KeySuffix marks the position of a name the user chose (a field's column,
+// a subject's name) rather than of its value: "datasets.a.fields.email#key".
+const KeySuffix = "#key"
+
 // SetPos records where the value at path stands in the policy file.
 func (p *Policy) SetPos(path string, pos Pos) {
 	if p.positions == nil {
@@ -252,6 +257,12 @@ func (p *Policy) SetPos(path string, pos Pos) {
 // recorded parent ("datasets.a.retention.keep" -> "datasets.a.retention"),
 // so an error always points somewhere useful.
 func (p *Policy) PosOf(path string) Pos {
+	if name, ok := strings.CutSuffix(path, KeySuffix); ok {
+		if pos, ok := p.positions[path]; ok {
+			return pos
+		}
+		path = name
+	}
 	for {
 		if pos, ok := p.positions[path]; ok {
 			return pos

@@ -17,6 +17,9 @@ type Schema struct {
 	// FoldUnquoted says unquoted names fold to lower case (PostgreSQL):
 	// a policy naming Users means the table users.
 	FoldUnquoted bool
+	// TextClocks says text columns can serve as clocks (SQLite, where
+	// applications store ISO-8601 text); elsewhere a clock has a time type.
+	TextClocks bool
 }
 
 // Table is one table of the schema.

@@ -145,6 +145,7 @@ func (d *decoder) entries(n *yaml.Node, path string, read func(path, name string
 		seen[key.Value] = true
 		child := join(path, key.Value)
 		d.p.SetPos(child, valuePos(key, val))
+		d.p.SetPos(child+lethe.KeySuffix, posOf(key))
 		read(child, key.Value, key, val)
 	}
 }

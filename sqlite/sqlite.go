@@ -118,7 +118,7 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("introspect sqlite: %w", err)
 	}
-	s := &dialect.Schema{FoldTables: true, FoldColumns: true}
+	s := &dialect.Schema{FoldTables: true, FoldColumns: true, TextClocks: true}
 	for _, name := range names {
 		t, err := d.table(ctx, name)
 		if err != nil {
