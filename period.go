@@ -142,12 +142,13 @@ func (p Period) IsDue(clock, at time.Time) bool {
 
 // Compare orders two periods: -1, 0 or +1. Periods in the same family
 // (days and weeks; months and years) compare exactly. Across families no
-// exact order exists (one month is 28 to 31 days), so they compare by their
-// average length: 30 days is shorter than 1 month, 31 days longer.
+// exact order exists (a month is 28 to 31 days), so they compare the way
+// people write them: a month as 30 days and a year as 365, so that
+// "365 days" meets a floor of "1 year" and "30 days" one of "1 month".
 func (p Period) Compare(q Period) int {
 	a, b := p.days(), q.days()
 	if pm, qm := p.months(), q.months(); pm >= 0 && qm >= 0 {
-		a, b = float64(pm), float64(qm)
+		a, b = pm, qm
 	}
 	switch {
 	case a < b:
@@ -173,17 +174,18 @@ func (p Period) months() int {
 	}
 }
 
-// days returns the period's average length in days.
-func (p Period) days() float64 {
+// days returns the period's length in days, a month counted as 30 and a
+// year as 365 (see Compare).
+func (p Period) days() int {
 	switch p.Unit {
 	case Days:
-		return float64(p.N)
+		return p.N
 	case Weeks:
-		return float64(7 * p.N)
+		return 7 * p.N
 	case Months:
-		return float64(p.N) * 365.2425 / 12
+		return 30 * p.N
 	case Years:
-		return float64(p.N) * 365.2425
+		return 365 * p.N
 	default:
 		return 0
 	}

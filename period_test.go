@@ -139,12 +139,16 @@ func TestPeriodCompare(t *testing.T) {
 		{"84 months", "7 years", 0},
 		{"85 months", "7 years", 1},
 		{"2 weeks", "14 days", 0},
-		{"30 days", "1 month", -1},
+		{"29 days", "1 month", -1},
+		{"30 days", "1 month", 0},
 		{"31 days", "1 month", 1},
 		{"0", "1 day", -1},
 		{"0", "off", 0},
-		{"365 days", "1 year", -1},
+		{"364 days", "1 year", -1},
+		{"365 days", "1 year", 0},
 		{"366 days", "1 year", 1},
+		{"12 months", "1 year", 0},
+		{"52 weeks", "1 year", -1},
 	}
 	for _, tt := range tests {
 		a, _ := ParsePeriod(tt.a)
@@ -176,7 +180,7 @@ func TestPosture(t *testing.T) {
 	tests := map[string]string{
 		"0": "", "1 month": "reduced", "5 months": "reduced", "6 months": "aligned",
 		"11 months": "aligned", "12 months": "gdpr-5-1-e", "1 year": "gdpr-5-1-e",
-		"84 months": "gdpr-5-1-e", "7 years": "gdpr-5-1-e", "85 months": "", "180 days": "reduced", "183 days": "aligned",
+		"84 months": "gdpr-5-1-e", "7 years": "gdpr-5-1-e", "85 months": "", "179 days": "reduced", "180 days": "aligned", "183 days": "aligned",
 	}
 	for in, want := range tests {
 		p, _ := ParsePeriod(in)

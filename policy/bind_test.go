@@ -127,16 +127,6 @@ func TestBindErrors(t *testing.T) {
 	})
 }
 
-func removePrefix(list []string, prefix string) []string {
-	var out []string
-	for _, s := range list {
-		if !strings.HasPrefix(s, prefix) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func TestBindWarnsAboutTenantless(t *testing.T) {
 	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
 		d := h.Open(t)

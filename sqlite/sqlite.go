@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -31,17 +32,21 @@ var _ dialect.Dialect = (*Dialect)(nil)
 
 // Open opens the database a sqlite:// URL names: sqlite://app.db is a file
 // relative to the working directory, sqlite:///var/lib/app.db an absolute
-// path. The file is created when missing.
+// path. The file must exist: a mistyped path must not quietly become an
+// empty database that every check passes against.
 func Open(ctx context.Context, rawURL string) (*Dialect, error) {
 	path, ok := strings.CutPrefix(rawURL, "sqlite://")
 	if !ok || path == "" {
 		return nil, lethe.Errorf(lethe.EINVALID, "cannot read %q as a SQLite URL: write sqlite://path/to/file.db", rawURL)
 	}
 	path, _, _ = strings.Cut(path, "?")
+	if _, err := os.Stat(path); err != nil {
+		return nil, lethe.Errorf(lethe.EINVALID, "SQLite database %s does not exist", path)
+	}
 	return OpenFile(ctx, path)
 }
 
-// OpenFile opens (or creates) the SQLite database file at path.
+// OpenFile opens the SQLite database file at path, creating it when missing.
 func OpenFile(ctx context.Context, path string) (*Dialect, error) {
 	q := url.Values{}
 	// Foreign keys as the application declared them; a writer waits for

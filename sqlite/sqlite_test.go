@@ -60,12 +60,18 @@ func TestTextClocks(t *testing.T) {
 
 func TestOpenURL(t *testing.T) {
 	ctx := context.Background()
-	for _, bad := range []string{"sqlite://", "postgres://x", "app.db"} {
+	for _, bad := range []string{"sqlite://", "postgres://x", "app.db", "sqlite://" + t.TempDir() + "/missing.db"} {
 		if _, err := Open(ctx, bad); lethe.ErrorCode(err) != lethe.EINVALID {
 			t.Errorf("Open(%q) = %v, want an invalid-input error", bad, err)
 		}
 	}
-	d, err := Open(ctx, "sqlite://"+t.TempDir()+"/x.db?mode=rwc")
+	path := t.TempDir() + "/x.db"
+	created, err := OpenFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Close()
+	d, err := Open(ctx, "sqlite://"+path+"?cache=shared")
 	if err != nil {
 		t.Fatal(err)
 	}

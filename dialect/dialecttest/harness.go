@@ -90,7 +90,13 @@ func uniqueName() string {
 func sqliteHarness() Harness {
 	h := Harness{Name: "sqlite", Timestamp: "TIMESTAMP"}
 	h.URL = func(t testing.TB) string {
-		return "sqlite://" + t.TempDir() + "/test.db"
+		path := t.TempDir() + "/test.db"
+		d, err := sqlite.OpenFile(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		return "sqlite://" + path
 	}
 	h.Open = func(t testing.TB) dialect.Dialect {
 		d, err := sqlite.Open(context.Background(), h.URL(t))
