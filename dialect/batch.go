@@ -19,6 +19,7 @@ type Due struct {
 	Cutoff time.Time
 	Loc    *time.Location // how zone-less clock values are read; nil is UTC
 	Tenant *Tenant        // nil: every tenant
+	Extra  []Cond         // further conditions (not yet stamped, ...)
 	After  any            // the last key of the previous page; nil starts at the beginning
 	Limit  int
 }
@@ -80,15 +81,8 @@ func SelectDueKeys(ctx context.Context, d Dialect, db Querier, q Due) ([]any, er
 	}
 	a := &args{d: d}
 	key := d.Quote(q.Key)
-	where := []string{clockCondition(d, a, q.Clock, q.Cutoff, q.Loc)}
-	if c := tenantCondition(d, a, q.Tenant); c != "" {
-		where = append(where, c)
-	}
-	if q.After != nil {
-		where = append(where, key+" > "+a.add(q.After))
-	}
 	query := "SELECT " + key + " FROM " + d.Quote(q.Table) +
-		" WHERE " + strings.Join(where, " AND ") +
+		" WHERE " + q.where(d, a) +
 		" ORDER BY " + key + " LIMIT " + strconv.Itoa(q.Limit)
 	rows, err := db.QueryContext(ctx, query, a.list...)
 	if err != nil {

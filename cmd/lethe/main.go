@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return lethe.Errorf(lethe.EINVALID, "%v", err)
 	})
 
-	root.AddCommand(versionCmd(g), initCmd(g), policyCmd(g))
+	root.AddCommand(versionCmd(g), initCmd(g), policyCmd(g), planCmd(g), sweepCmd(g), ledgerCmd(g), holdCmd(g), settingsCmd(g), demoCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	var exit exitError

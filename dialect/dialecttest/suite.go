@@ -60,7 +60,7 @@ func testMigrate(t *testing.T, h Harness) {
 	for _, tb := range s.Tables {
 		names = append(names, tb.Name)
 	}
-	want := []string{"lethe_holds", "lethe_ledger", "lethe_migrations", "lethe_suppression", "lethe_tenant_settings"}
+	want := []string{"lethe_holds", "lethe_ledger", "lethe_ledger_head", "lethe_migrations", "lethe_suppression", "lethe_tenant_settings"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("tables after migrate = %v, want %v", names, want)
 	}
@@ -68,7 +68,7 @@ func testMigrate(t *testing.T, h Harness) {
 	if !reflect.DeepEqual(ledger.PrimaryKey, []string{"id"}) {
 		t.Errorf("lethe_ledger primary key = %v", ledger.PrimaryKey)
 	}
-	wantCols := []string{"id", "at", "tenant", "dataset", "reason", "subject_key", "cutoff", "actor", "rows", "note", "detail", "prev_hash", "hash"}
+	wantCols := []string{"id", "at", "tenant", "dataset", "reason", "subject_key", "cutoff", "actor", "rows", "note", "detail", "prev_hash", "hash", "run_id", "held", "seq", "sealed_at"}
 	if got := ledger.ColumnNames(); !reflect.DeepEqual(got, wantCols) {
 		t.Errorf("lethe_ledger columns = %v, want %v", got, wantCols)
 	}

@@ -1,0 +1,225 @@
+package dialect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"lethe"
+)
+
+// Cond is an extra condition on the rows a statement selects, built from
+// policy identifiers and bound values only.
+type Cond interface {
+	sql(d Dialect, a *args) string
+}
+
+type isNull string
+
+func (c isNull) sql(d Dialect, _ *args) string { return d.Quote(string(c)) + " IS NULL" }
+
+// IsNull keeps rows whose column is NULL (not yet stamped).
+func IsNull(column string) Cond { return isNull(column) }
+
+type notNull string
+
+func (c notNull) sql(d Dialect, _ *args) string { return d.Quote(string(c)) + " IS NOT NULL" }
+
+// NotNull keeps rows whose column is not NULL.
+func NotNull(column string) Cond { return notNull(column) }
+
+type anyDiffers []lethe.Assignment
+
+func (c anyDiffers) sql(d Dialect, a *args) string {
+	terms := make([]string, len(c))
+	for i, s := range c {
+		q := d.Quote(s.Column)
+		if s.Value == nil {
+			terms[i] = q + " IS NOT NULL"
+		} else {
+			terms[i] = "(" + q + " IS NULL OR " + q + " <> " + a.add(s.Value) + ")"
+		}
+	}
+	return "(" + strings.Join(terms, " OR ") + ")"
+}
+
+// AnyDiffers keeps rows where at least one column does not yet hold the
+// value a stage writes (an account not yet deactivated).
+func AnyDiffers(set []lethe.Assignment) Cond { return anyDiffers(set) }
+
+type in struct {
+	column string
+	values []any
+}
+
+func (c in) sql(d Dialect, a *args) string { return keyIn(d, a, c.column, c.values) }
+
+// In keeps rows whose column holds one of values (a batch of owner keys).
+func In(column string, values []any) Cond { return in{column, values} }
+
+// where joins the conditions of a due selection.
+func (q Due) where(d Dialect, a *args) string {
+	var where []string
+	if !q.Clock.IsZero() {
+		where = append(where, clockCondition(d, a, q.Clock, q.Cutoff, q.Loc))
+	}
+	if c := tenantCondition(d, a, q.Tenant); c != "" {
+		where = append(where, c)
+	}
+	for _, c := range q.Extra {
+		where = append(where, c.sql(d, a))
+	}
+	if q.After != nil {
+		where = append(where, d.Quote(q.Key)+" > "+a.add(q.After))
+	}
+	if len(where) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(where, " AND ")
+}
+
+// CountDue counts the rows SelectDueKeys would page through (ignoring
+// After and Limit).
+func CountDue(ctx context.Context, d Dialect, db Querier, q Due) (int64, error) {
+	q.After = nil
+	a := &args{d: d}
+	query := "SELECT COUNT(*) FROM " + d.Quote(q.Table) + " WHERE " + q.where(d, a)
+	var n int64
+	rows, err := db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return 0, fmt.Errorf("count due rows of %s: %w", q.Table, err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, fmt.Errorf("count due rows of %s: %w", q.Table, err)
+		}
+	}
+	return n, rows.Err()
+}
+
+// CountRows counts every row of a table (the guard's denominator).
+func CountRows(ctx context.Context, d Dialect, db Querier, table string) (int64, error) {
+	return CountDue(ctx, d, db, Due{Table: table})
+}
+
+// Row is one row read by SelectRows: values by column, as scanned.
+type Row map[string]any
+
+// SelectRows reads the named columns of the rows matching the conditions,
+// in key order; the key column is always read.
+func SelectRows(ctx context.Context, d Dialect, db Querier, table, key string, columns []string, conds ...Cond) ([]Row, error) {
+	cols := []string{key}
+	for _, c := range columns {
+		if c != key && !contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = d.Quote(c)
+	}
+	a := &args{d: d}
+	where := "1 = 1"
+	if len(conds) > 0 {
+		parts := make([]string, len(conds))
+		for i, c := range conds {
+			parts[i] = c.sql(d, a)
+		}
+		where = strings.Join(parts, " AND ")
+	}
+	query := "SELECT " + strings.Join(quoted, ", ") + " FROM " + d.Quote(table) + " WHERE " + where + " ORDER BY " + d.Quote(key)
+	rows, err := db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, fmt.Errorf("read rows of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read rows of %s: %w", table, err)
+		}
+		r := make(Row, len(cols))
+		for i, c := range cols {
+			r[c] = NormalizeKey(vals[i])
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// DistinctValues returns the distinct values of a column as text, NULL as
+// "" (the tenants of a table).
+func DistinctValues(ctx context.Context, d Dialect, db Querier, table, column string) ([]string, error) {
+	q := d.Quote(column)
+	rows, err := db.QueryContext(ctx, "SELECT DISTINCT "+q+" FROM "+d.Quote(table)+" ORDER BY "+q)
+	if err != nil {
+		return nil, fmt.Errorf("read %s of %s: %w", column, table, err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []string
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		s := ""
+		if v != nil {
+			s = fmt.Sprint(NormalizeKey(v))
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out, rows.Err()
+}
+
+// TimeArg is how Lethe writes a time into a time column of the
+// application (a stamp): the same form its clocks compare in.
+func TimeArg(d Dialect, t time.Time, loc *time.Location) any {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return d.ClockArg(lethe.ClockNative, t, loc)
+}
+
+// InsertIgnore inserts one row unless a row with the same primary key
+// exists (a digest already on the suppression list).
+func InsertIgnore(ctx context.Context, d Dialect, db Querier, table string, columns []string, values []any) error {
+	a := &args{d: d}
+	quoted := make([]string, len(columns))
+	ph := make([]string, len(values))
+	for i, c := range columns {
+		quoted[i] = d.Quote(c)
+		ph[i] = a.add(values[i])
+	}
+	body := d.Quote(table) + " (" + strings.Join(quoted, ", ") + ") VALUES (" + strings.Join(ph, ", ") + ")"
+	var query string
+	switch d.Name() {
+	case "mysql":
+		query = "INSERT IGNORE INTO " + body
+	default: // PostgreSQL and SQLite share the clause
+		query = "INSERT INTO " + body + " ON CONFLICT DO NOTHING"
+	}
+	if _, err := db.ExecContext(ctx, query, a.list...); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
+}

@@ -1,0 +1,183 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"lethe"
+	"lethe/dialect"
+	"lethe/mask"
+)
+
+// person is whose data an owned row is: the token and own names of the
+// subject at the root of its chain of owners.
+type person struct {
+	token string
+	names []string
+}
+
+// readForMask reads the columns the masks of n need.
+func (e *Engine) readForMask(ctx context.Context, q dialect.Querier, n *node, keys []any) ([]dialect.Row, error) {
+	cols := make([]string, 0, len(n.fields)+len(n.suppress)+1)
+	for _, f := range n.fields {
+		cols = append(cols, f.Column)
+	}
+	cols = append(cols, n.suppress...)
+	if n.owner != nil {
+		cols = append(cols, n.owner.Column)
+	}
+	var out []dialect.Row
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		rows, err := dialect.SelectRows(ctx, e.d, q, n.table, n.key, cols, dialect.In(n.key, part))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// tokenOf is the person a row of n stands for when it is masked on its own
+// (a subject, or a dataset under a retention rule): the subject that owns
+// it directly, else the row itself.
+func (e *Engine) tokenOf(n *node, r dialect.Row) person {
+	if e.masker == nil {
+		return person{}
+	}
+	ref := n.name + ":" + keyText(r[n.key])
+	if n.owner != nil && e.policy.Subject(n.owner.Name) != nil && r[n.owner.Column] != nil {
+		ref = n.owner.Name + ":" + keyText(r[n.owner.Column])
+	}
+	return person{token: e.masker.Token(ref), names: nameValues(n, r)}
+}
+
+// nameValues are the row's own name fields, which redact's subject_name
+// recogniser looks for in free text.
+func nameValues(n *node, r dialect.Row) []string {
+	var out []string
+	for _, f := range n.fields {
+		if strings.Contains(strings.ToLower(f.Column), "name") {
+			if s, ok := r[f.Column].(string); ok && s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// masked reports whether every field of the row already holds what its
+// mask writes.
+func (e *Engine) masked(n *node, r dialect.Row, p person) bool {
+	if e.masker == nil {
+		return false
+	}
+	for _, f := range n.fields {
+		if !e.masker.Done(f.Mask, e.column(n.table, f.Column), mask.Input{Value: r[f.Column], Token: p.token, Names: p.names}) {
+			return false
+		}
+	}
+	return true
+}
+
+// maskRow writes the masks of n into one row, after keeping its
+// suppressed fields as digests.
+func (e *Engine) maskRow(ctx context.Context, tx *sql.Tx, n *node, tenant string, r dialect.Row, p person, extra []lethe.Assignment, at time.Time) error {
+	for _, col := range n.suppress {
+		if v, ok := r[col].(string); ok && v != "" {
+			err := dialect.InsertIgnore(ctx, e.d, tx, "lethe_suppression", []string{"tenant", "digest", "created_at"},
+				[]any{tenant, e.masker.Digest(v), e.timeArg(at)})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	set := make([]lethe.Assignment, 0, len(n.fields)+len(extra))
+	for _, f := range n.fields {
+		if f.Mask.Kind == lethe.MaskKeep {
+			continue
+		}
+		v, err := e.masker.Apply(f.Mask, e.column(n.table, f.Column), mask.Input{Value: r[f.Column], Token: p.token, Names: p.names})
+		if err != nil {
+			return err
+		}
+		set = append(set, lethe.Assignment{Column: f.Column, Value: v})
+	}
+	set = append(set, extra...)
+	if len(set) == 0 {
+		return nil
+	}
+	_, err := dialect.UpdateByKeys(ctx, e.d, tx, n.table, n.key, []any{r[n.key]}, set, nil)
+	return err
+}
+
+// anonymize masks the rows of n with the given keys that are not masked
+// yet, and with cascade the rows every dataset owned by them holds,
+// through chains, with the same person's token.
+func (e *Engine) anonymize(ctx context.Context, tx *sql.Tx, n *node, tenant string, keys []any, stamp string, at time.Time, cascade bool, c counts) error {
+	rows, err := e.readForMask(ctx, tx, n, keys)
+	if err != nil {
+		return err
+	}
+	var extra []lethe.Assignment
+	if stamp != "" {
+		extra = []lethe.Assignment{{Column: stamp, Value: dialect.TimeArg(e.d, at, e.policy.Timezone)}}
+	}
+	people := map[string]person{}
+	var done []any
+	for _, r := range rows {
+		p := e.tokenOf(n, r)
+		if stamp == "" && e.masked(n, r, p) {
+			continue // masked by an earlier run
+		}
+		if err := e.maskRow(ctx, tx, n, tenant, r, p, extra, at); err != nil {
+			return err
+		}
+		c[n.name]++
+		people[keyText(r[n.key])] = p
+		done = append(done, r[n.key])
+	}
+	if cascade {
+		return e.anonymizeOwned(ctx, tx, n.name, tenant, done, people, at, c)
+	}
+	return nil
+}
+
+// anonymizeOwned masks the rows owned by the given owner keys, and what
+// those rows own in turn.
+func (e *Engine) anonymizeOwned(ctx context.Context, tx *sql.Tx, owner, tenant string, ownerKeys []any, people map[string]person, at time.Time, c counts) error {
+	if len(ownerKeys) == 0 {
+		return nil
+	}
+	for _, child := range e.children(owner) {
+		cols := make([]string, 0, len(child.fields)+len(child.suppress))
+		for _, f := range child.fields {
+			cols = append(cols, f.Column)
+		}
+		cols = append(cols, child.suppress...)
+		rows, err := e.selectIn(ctx, tx, child, child.owner.Column, ownerKeys, cols)
+		if err != nil {
+			return err
+		}
+		childPeople := map[string]person{}
+		childKeys := make([]any, 0, len(rows))
+		for _, r := range rows {
+			p := people[keyText(r[child.owner.Column])]
+			childPeople[keyText(r[child.key])] = p
+			childKeys = append(childKeys, r[child.key])
+			if len(child.fields) == 0 {
+				continue
+			}
+			if err := e.maskRow(ctx, tx, child, tenant, r, p, nil, at); err != nil {
+				return err
+			}
+			c[child.name]++
+		}
+		if err := e.anonymizeOwned(ctx, tx, child.name, tenant, childKeys, childPeople, at, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"os"
+	"os/exec"
+	"reflect"
+	"strconv"
+	"testing"
+
+	"lethe/connect"
+	"lethe/dialect/dialecttest"
+	"lethe/ledger"
+)
+
+// Environment of the child process TestCrashChild runs in.
+const (
+	crashURL   = "LETHE_CRASH_URL"
+	crashMode  = "LETHE_CRASH_MODE" // "between" or "inside"
+	crashAfter = "LETHE_CRASH_AFTER"
+	crashCode  = 3
+)
+
+// TestCrashChild is not a test of its own: TestCrash runs it in a child
+// process, which sweeps and exits abruptly at a chosen batch.
+func TestCrashChild(t *testing.T) {
+	url := os.Getenv(crashURL)
+	if url == "" {
+		t.Skip("runs only as TestCrash's child process")
+	}
+	d, err := connect.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := specEngine(d, secret, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := strconv.Atoi(os.Getenv(crashAfter))
+	batches := 0
+	exit := func() {
+		batches++
+		if batches == after {
+			os.Exit(crashCode) // no deferred call, no rollback: as if killed
+		}
+	}
+	opts := SweepOptions{At: runAt, Confirm: true, Batch: 1}
+	if os.Getenv(crashMode) == "inside" {
+		opts.beforeCommit = exit
+	} else {
+		opts.afterBatch = exit
+	}
+	if _, err := e.Sweep(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Fatalf("the sweep finished without reaching batch %d", after)
+}
+
+// TestCrash kills a sweep between batches and inside a batch, runs it
+// again, and checks the database and the ledger's totals equal those of
+// a run that was never interrupted.
+func TestCrash(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		clean := newFixture(t, h)
+		clean.populate()
+		clean.sweep(SweepOptions{Confirm: true, Batch: 1})
+		wantRows := clean.dump()
+		wantTotals := totals(t, clean)
+
+		for _, tc := range []struct {
+			mode  string
+			after int
+		}{{"between", 1}, {"between", 7}, {"inside", 1}, {"inside", 9}, {"inside", 14}} {
+			f := newFixture(t, h)
+			f.populate()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+			cmd.Env = append(os.Environ(), crashURL+"="+f.url, crashMode+"="+tc.mode, crashAfter+"="+strconv.Itoa(tc.after))
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != crashCode {
+				t.Fatalf("%s %d: child = %v, want exit %d\n%s", tc.mode, tc.after, err, crashCode, out)
+			}
+			rep, err := f.e.Ledger().Verify(ctx)
+			if err != nil || !rep.OK {
+				t.Errorf("%s %d: verify after the crash = %+v, %v", tc.mode, tc.after, rep, err)
+			}
+			// The entries of the item in progress stay unsealed: one per
+			// dataset it may touch, all of the crashed run.
+			if len(rep.Unsealed) == 0 {
+				t.Errorf("%s %d: no unsealed entry after the crash", tc.mode, tc.after)
+			}
+			for _, u := range rep.Unsealed {
+				if u.RunID != rep.Unsealed[0].RunID {
+					t.Errorf("%s %d: unsealed entries of two runs: %+v", tc.mode, tc.after, rep.Unsealed)
+				}
+			}
+			f.sweep(SweepOptions{Confirm: true, Batch: 1})
+			if got := f.dump(); !reflect.DeepEqual(got, wantRows) {
+				t.Errorf("%s %d: rows after crash and re-run differ from an uninterrupted run:\n%v\nwant\n%v", tc.mode, tc.after, got, wantRows)
+			}
+			if got := totals(t, f); !reflect.DeepEqual(got, wantTotals) {
+				t.Errorf("%s %d: ledger totals %v, want %v", tc.mode, tc.after, got, wantTotals)
+			}
+		}
+	})
+}
+
+// totals sums rows and held per tenant, dataset and reason over every
+// ledger entry, sealed or not.
+func totals(t *testing.T, f *fixture) map[string][2]int64 {
+	t.Helper()
+	entries, err := f.e.Ledger().List(ctx, ledger.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := summarize(entries)
+	for k, v := range out {
+		if v == [2]int64{} {
+			delete(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"lethe"
+)
+
+// Hold is a legal hold: while it stands, no anonymization or deletion
+// touches the tenant, or the one subject it names.
+type Hold struct {
+	ID          int64     `json:"id"`
+	Tenant      string    `json:"tenant"`
+	SubjectKind string    `json:"subject_kind,omitempty"`
+	SubjectKey  string    `json:"subject_key,omitempty"`
+	Reason      string    `json:"reason"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// AddHold puts a tenant or one subject on hold.
+func (e *Engine) AddHold(ctx context.Context, h Hold) (Hold, error) {
+	if strings.TrimSpace(h.Reason) == "" {
+		return Hold{}, lethe.Errorf(lethe.EINVALID, "a hold needs a reason (the matter or case it serves)")
+	}
+	if (h.SubjectKind == "") != (h.SubjectKey == "") {
+		return Hold{}, lethe.Errorf(lethe.EINVALID, "a subject hold names the subject as KIND:ID, e.g. user:42")
+	}
+	if h.SubjectKind != "" && e.policy.Subject(h.SubjectKind) == nil {
+		return Hold{}, lethe.Errorf(lethe.EINVALID, "no subject kind %q in the policy", h.SubjectKind)
+	}
+	d := e.d
+	h.CreatedAt = h.CreatedAt.UTC().Truncate(time.Microsecond)
+	query := "INSERT INTO lethe_holds (tenant, subject_kind, subject_key, reason, created_by, created_at) VALUES (" +
+		d.Placeholder(1) + ", " + d.Placeholder(2) + ", " + d.Placeholder(3) + ", " + d.Placeholder(4) + ", " + d.Placeholder(5) + ", " + d.Placeholder(6) + ")"
+	id, err := insertID(ctx, e, query, h.Tenant, nullable(h.SubjectKind), nullable(h.SubjectKey), h.Reason, h.CreatedBy, e.timeArg(h.CreatedAt))
+	if err != nil {
+		return Hold{}, fmt.Errorf("add hold: %w", err)
+	}
+	h.ID = id
+	return h, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// insertID runs an INSERT and returns the new row's id.
+func insertID(ctx context.Context, e *Engine, query string, args ...any) (int64, error) {
+	if e.d.Name() == "postgres" {
+		var id int64
+		err := e.d.DB().QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
+		return id, err
+	}
+	res, err := e.d.DB().ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// Holds lists the holds of a tenant, or of every tenant when all is true.
+func (e *Engine) Holds(ctx context.Context, tenant string, all bool) ([]Hold, error) {
+	d := e.d
+	query := "SELECT id, tenant, subject_kind, subject_key, reason, created_by, created_at FROM lethe_holds"
+	var args []any
+	if !all {
+		query += " WHERE tenant = " + d.Placeholder(1)
+		args = append(args, tenant)
+	}
+	rows, err := d.DB().QueryContext(ctx, query+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list holds: %w", err)
+	}
+	defer rows.Close()
+	var out []Hold
+	for rows.Next() {
+		var h Hold
+		var kind, key *string
+		var created any
+		if err := rows.Scan(&h.ID, &h.Tenant, &kind, &key, &h.Reason, &h.CreatedBy, &created); err != nil {
+			return nil, fmt.Errorf("list holds: %w", err)
+		}
+		if kind != nil {
+			h.SubjectKind = *kind
+		}
+		if key != nil {
+			h.SubjectKey = *key
+		}
+		if h.CreatedAt, err = scanTime(created); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// RemoveHold lifts a hold.
+func (e *Engine) RemoveHold(ctx context.Context, id int64) error {
+	res, err := e.d.DB().ExecContext(ctx, "DELETE FROM lethe_holds WHERE id = "+e.d.Placeholder(1), id)
+	if err != nil {
+		return fmt.Errorf("remove hold %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return lethe.Errorf(lethe.ENOTFOUND, "no hold %d", id)
+	}
+	return nil
+}
+
+// heldSet is the holds that matter to one tenant's run.
+type heldSet struct {
+	tenant   *Hold
+	subjects map[string]map[string]bool // kind -> key -> held
+}
+
+func (e *Engine) heldFor(ctx context.Context, tenant string) (heldSet, error) {
+	hs, err := e.Holds(ctx, tenant, false)
+	if err != nil {
+		return heldSet{}, err
+	}
+	set := heldSet{subjects: map[string]map[string]bool{}}
+	for i, h := range hs {
+		if h.SubjectKind == "" {
+			set.tenant = &hs[i]
+			continue
+		}
+		if set.subjects[h.SubjectKind] == nil {
+			set.subjects[h.SubjectKind] = map[string]bool{}
+		}
+		set.subjects[h.SubjectKind][h.SubjectKey] = true
+	}
+	return set, nil
+}
+
+func (h heldSet) subject(kind string, key any) bool {
+	return h.subjects[kind][fmt.Sprint(key)]
+}
+
+// scanTime reads a time from Lethe's own tables: a time.Time on PostgreSQL
+// and MySQL, text on SQLite.
+func scanTime(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC(), nil
+	case string:
+		return parseStoredTime(t)
+	case []byte:
+		return parseStoredTime(string(t))
+	case nil:
+		return time.Time{}, nil
+	default:
+		return time.Time{}, fmt.Errorf("cannot read %T as a time", v)
+	}
+}
+
+func parseStoredTime(s string) (time.Time, error) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read %q as a time", s)
+}

@@ -1,0 +1,391 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"lethe"
+	"lethe/dialect"
+	"lethe/ledger"
+)
+
+// SweepOptions choose what a sweep runs and how.
+type SweepOptions struct {
+	At      time.Time
+	Tenant  *string // nil: every tenant
+	Only    string  // a subject or dataset name; "" for all
+	DryRun  bool    // plan only
+	Confirm bool    // run even when the guard trips
+	Actor   string  // recorded in the ledger; "cli" by default
+	Batch   int     // rows per batch transaction; DefaultBatch when 0
+	MaxRate float64 // rows per second at most; 0 for no throttle
+	// afterBatch and beforeCommit, for tests, run after each committed
+	// batch and inside each batch just before it commits.
+	afterBatch   func()
+	beforeCommit func()
+}
+
+// SweepResult is what a sweep did.
+type SweepResult struct {
+	RunID   string         `json:"run_id"`
+	DryRun  bool           `json:"dry_run"`
+	Plan    []PlanRow      `json:"plan"`
+	Entries []ledger.Entry `json:"entries"` // sealed ledger entries, in the order written
+	Pruned  int64          `json:"ledger_pruned"`
+}
+
+// Sweep runs every stage that is due: per subject deactivate, anonymize,
+// delete; then retention rules; then soft-delete purges; then ledger
+// pruning. The guard is checked for every table before any change.
+func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, error) {
+	if opts.Batch <= 0 {
+		opts.Batch = DefaultBatch
+	}
+	if opts.Actor == "" {
+		opts.Actor = "cli"
+	}
+	plan, err := e.Plan(ctx, PlanOptions{At: opts.At, Tenant: opts.Tenant, Only: opts.Only})
+	if err != nil {
+		return nil, err
+	}
+	res := &SweepResult{RunID: newRunID(), DryRun: opts.DryRun, Plan: plan}
+	if opts.DryRun {
+		return res, nil
+	}
+	if !opts.Confirm {
+		if err := e.guard(ctx, plan); err != nil {
+			return res, err
+		}
+	}
+	if e.masker == nil {
+		for _, r := range plan {
+			if (r.Stage == stageAnonymize || r.Stage == stageRetentionAnonymize) && r.Rows > 0 {
+				return res, lethe.Errorf(lethe.EINVALID, "%s has %d rows to anonymize, and anonymization needs a secret key: set LETHE_SECRET (e.g. export LETHE_SECRET=$(openssl rand -hex 32)) or secret_file in the policy", r.Dataset, r.Rows)
+			}
+		}
+	}
+	for _, r := range plan {
+		entries, err := e.runItem(ctx, r, res.RunID, opts)
+		res.Entries = append(res.Entries, entries...)
+		if err != nil {
+			return res, fmt.Errorf("%s %s of tenant %q: %w", r.Dataset, r.Stage, r.Tenant, err)
+		}
+	}
+	if keep := e.policy.LedgerKeep; !keep.Off() && opts.Tenant == nil && opts.Only == "" {
+		if res.Pruned, err = e.ledger.Prune(ctx, keep.Before(opts.At), opts.Actor, opts.At); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// entrySet holds the open ledger entries of one item and tenant: one per
+// dataset the item may touch, opened before the first batch so a run that
+// changes nothing is recorded too.
+type entrySet struct {
+	ids   map[string]int64
+	order []string
+	notes map[string]string // detail JSON to seal with
+}
+
+func (e *Engine) openEntries(ctx context.Context, r PlanRow, runID string, names []string, opts SweepOptions) (*entrySet, error) {
+	set := &entrySet{ids: map[string]int64{}, notes: map[string]string{}}
+	for _, name := range names {
+		if _, dup := set.ids[name]; dup {
+			continue
+		}
+		id, err := e.ledger.Open(ctx, e.d.DB(), ledger.Entry{
+			RunID: runID, At: opts.At, Tenant: r.Tenant, Dataset: name, Reason: r.item.reason,
+			Cutoff: r.Cutoff, Actor: opts.Actor,
+		})
+		if err != nil {
+			return nil, err
+		}
+		set.ids[name] = id
+		set.order = append(set.order, name)
+	}
+	return set, nil
+}
+
+func (e *Engine) sealEntries(ctx context.Context, set *entrySet) ([]ledger.Entry, error) {
+	var out []ledger.Entry
+	for _, name := range set.order {
+		entry, err := e.ledger.Seal(ctx, set.ids[name], set.notes[name])
+		if err != nil {
+			return out, err
+		}
+		out = append(out, entry)
+	}
+	return out, nil
+}
+
+// touched lists the datasets an item may change: the item's own, and for
+// deletions and anonymization the datasets owned by it, through chains, and
+// what a purge cascades to.
+func (e *Engine) touched(it *item) []string {
+	names := []string{it.node.name}
+	switch it.stage {
+	case stageAnonymize:
+		e.walk(it.node.name, func(n *node) bool { return len(n.fields) > 0 }, &names)
+	case stageDelete, stageRetention:
+		e.walk(it.node.name, func(*node) bool { return true }, &names)
+	case stagePurge:
+		for _, link := range it.node.softDelete.Cascade {
+			if target := e.nodeNamed(link.Name); target != nil {
+				names = append(names, target.name)
+				e.walk(target.name, func(*node) bool { return true }, &names)
+			}
+		}
+		e.walk(it.node.name, func(*node) bool { return true }, &names)
+	}
+	return names
+}
+
+func (e *Engine) walk(owner string, keep func(*node) bool, names *[]string) {
+	for _, c := range e.children(owner) {
+		if keep(c) {
+			*names = append(*names, c.name)
+		}
+		e.walk(c.name, keep, names)
+	}
+}
+
+// counts are rows changed per dataset in one batch.
+type counts map[string]int64
+
+// runItem carries out one plan row in batches.
+func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts SweepOptions) ([]ledger.Entry, error) {
+	it := r.item
+	set, err := e.openEntries(ctx, r, runID, e.touched(it), opts)
+	if err != nil {
+		return nil, err
+	}
+	if r.Cutoff == nil {
+		return e.sealEntries(ctx, set)
+	}
+	held, err := e.heldFor(ctx, r.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	primary := set.ids[it.node.name]
+	if it.holdable && held.tenant != nil {
+		// The tenant is on hold: record what was skipped, change nothing.
+		if err := e.inTx(ctx, func(tx *sql.Tx) error { return e.ledger.Add(ctx, tx, primary, 0, r.Held) }); err != nil {
+			return nil, err
+		}
+		return e.sealEntries(ctx, set)
+	}
+	var arch *archive
+	if it.archive {
+		if arch, err = e.openArchive(runID, r, opts.At); err != nil {
+			return nil, err
+		}
+		defer arch.abandon()
+	}
+	due := e.due(it, r.Tenant, *r.Cutoff)
+	due.Limit = opts.Batch
+	start := time.Now()
+	var done int64
+	for {
+		var keys []any
+		var changed counts
+		err := e.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			keys, err = dialect.SelectDueKeys(ctx, e.d, tx, due)
+			if err != nil || len(keys) == 0 {
+				return err
+			}
+			work := keys
+			var skipped int64
+			if it.holdable && it.node.subject != nil && len(held.subjects[it.node.name]) > 0 {
+				work = work[:0:0]
+				for _, k := range keys {
+					if held.subject(it.node.name, k) {
+						skipped++
+					} else {
+						work = append(work, k)
+					}
+				}
+			}
+			if changed, err = e.process(ctx, tx, it, r.Tenant, work, opts.At, arch); err != nil {
+				return err
+			}
+			for name, n := range changed {
+				if n > 0 {
+					if err := e.ledger.Add(ctx, tx, set.ids[name], n, 0); err != nil {
+						return err
+					}
+				}
+			}
+			if skipped > 0 {
+				if err := e.ledger.Add(ctx, tx, primary, 0, skipped); err != nil {
+					return err
+				}
+			}
+			if opts.beforeCommit != nil {
+				opts.beforeCommit()
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			break
+		}
+		if opts.afterBatch != nil {
+			opts.afterBatch()
+		}
+		due.After = keys[len(keys)-1]
+		done += changed[it.node.name]
+		throttle(ctx, opts.MaxRate, done, start)
+	}
+	if arch != nil {
+		detail, err := arch.close()
+		if err != nil {
+			return nil, err
+		}
+		set.notes[it.node.name] = detail
+	}
+	return e.sealEntries(ctx, set)
+}
+
+// throttle sleeps so that done rows since start stay under rate per second.
+func throttle(ctx context.Context, rate float64, done int64, start time.Time) {
+	if rate <= 0 {
+		return
+	}
+	want := time.Duration(float64(done) / rate * float64(time.Second))
+	if wait := want - time.Since(start); wait > 0 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+// process applies an item to one batch of keys inside tx.
+func (e *Engine) process(ctx context.Context, tx *sql.Tx, it *item, tenant string, keys []any, at time.Time, arch *archive) (counts, error) {
+	c := counts{}
+	if len(keys) == 0 {
+		return c, nil
+	}
+	n := it.node
+	switch it.stage {
+	case stageDeactivate:
+		set := append([]lethe.Assignment{}, it.set...)
+		if it.stamp != "" {
+			set = append(set, lethe.Assignment{Column: it.stamp, Value: dialect.TimeArg(e.d, at, e.policy.Timezone)})
+		}
+		changed, err := dialect.UpdateByKeys(ctx, e.d, tx, n.table, n.key, keys, set, n.tenantFilter(tenant))
+		c[n.name] = changed
+		return c, err
+	case stageAnonymize, stageRetentionAnonymize:
+		return c, e.anonymize(ctx, tx, n, tenant, keys, it.stamp, at, it.stage == stageAnonymize, c)
+	case stageDelete:
+		return c, e.deleteRows(ctx, tx, n, tenant, keys, c)
+	case stageRetention:
+		if arch != nil {
+			if err := arch.write(ctx, e, tx, n, keys); err != nil {
+				return c, err
+			}
+		}
+		return c, e.deleteRows(ctx, tx, n, tenant, keys, c)
+	case stagePurge:
+		for _, link := range n.softDelete.Cascade {
+			target := e.nodeNamed(link.Name)
+			if target == nil {
+				continue
+			}
+			rows, err := e.selectIn(ctx, tx, target, link.Column, keys, nil)
+			if err != nil {
+				return c, err
+			}
+			if err := e.deleteRows(ctx, tx, target, tenant, keysOf(rows, target.key), c); err != nil {
+				return c, err
+			}
+		}
+		return c, e.deleteRows(ctx, tx, n, tenant, keys, c)
+	}
+	return c, fmt.Errorf("unknown stage %s", it.stage)
+}
+
+// chunk is the largest IN list one statement binds.
+const chunk = 1000
+
+// selectIn reads rows of n whose column holds one of values, in chunks.
+// Rows found through their owner belong to the owner's tenant, whatever
+// their own tenant column says, so no tenant condition applies.
+func (e *Engine) selectIn(ctx context.Context, q dialect.Querier, n *node, column string, values []any, columns []string) ([]dialect.Row, error) {
+	var out []dialect.Row
+	for start := 0; start < len(values); start += chunk {
+		part := values[start:min(start+chunk, len(values))]
+		rows, err := dialect.SelectRows(ctx, e.d, q, n.table, n.key, append([]string{column}, columns...), dialect.In(column, part))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+func keysOf(rows []dialect.Row, key string) []any {
+	out := make([]any, len(rows))
+	for i, r := range rows {
+		out[i] = r[key]
+	}
+	return out
+}
+
+// deleteRows deletes rows of n and, first, what they own: owned rows are
+// deleted (children first, through chains) or orphaned, as each dataset's
+// on_subject_delete says.
+func (e *Engine) deleteRows(ctx context.Context, tx *sql.Tx, n *node, tenant string, keys []any, c counts) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	for _, child := range e.children(n.name) {
+		rows, err := e.selectIn(ctx, tx, child, child.owner.Column, keys, nil)
+		if err != nil {
+			return err
+		}
+		childKeys := keysOf(rows, child.key)
+		if child.onDelete == lethe.OnDeleteOrphan {
+			for start := 0; start < len(childKeys); start += chunk {
+				part := childKeys[start:min(start+chunk, len(childKeys))]
+				changed, err := dialect.UpdateByKeys(ctx, e.d, tx, child.table, child.key, part, []lethe.Assignment{{Column: child.owner.Column, Value: nil}}, nil)
+				if err != nil {
+					return err
+				}
+				c[child.name] += changed
+			}
+			continue
+		}
+		if err := e.deleteRows(ctx, tx, child, tenant, childKeys, c); err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		deleted, err := dialect.DeleteByKeys(ctx, e.d, tx, n.table, n.key, part, nil)
+		if err != nil {
+			return err
+		}
+		c[n.name] += deleted
+	}
+	return nil
+}
+
+// keyText is a key as text, for tokens and maps.
+func keyText(k any) string { return strings.TrimSpace(fmt.Sprint(k)) }
