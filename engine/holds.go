@@ -115,8 +115,9 @@ func (e *Engine) RemoveHold(ctx context.Context, id int64) error {
 
 // heldSet is the holds that matter to one tenant's run.
 type heldSet struct {
-	tenant   *Hold
-	subjects map[string]map[string]bool // kind -> key -> held
+	tenant     *Hold
+	subjects   map[string]map[string]bool // kind -> key -> held
+	subjectIDs map[string]Hold            // "kind:key" -> the hold
 }
 
 func (e *Engine) heldFor(ctx context.Context, tenant string) (heldSet, error) {
@@ -124,7 +125,7 @@ func (e *Engine) heldFor(ctx context.Context, tenant string) (heldSet, error) {
 	if err != nil {
 		return heldSet{}, err
 	}
-	set := heldSet{subjects: map[string]map[string]bool{}}
+	set := heldSet{subjects: map[string]map[string]bool{}, subjectIDs: map[string]Hold{}}
 	for i, h := range hs {
 		if h.SubjectKind == "" {
 			set.tenant = &hs[i]
@@ -134,6 +135,7 @@ func (e *Engine) heldFor(ctx context.Context, tenant string) (heldSet, error) {
 			set.subjects[h.SubjectKind] = map[string]bool{}
 		}
 		set.subjects[h.SubjectKind][h.SubjectKey] = true
+		set.subjectIDs[h.SubjectKind+":"+h.SubjectKey] = h
 	}
 	return set, nil
 }

@@ -19,7 +19,7 @@ func demoDir(t *testing.T) []string {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("LETHE_SECRET", "cli-test-secret-0123456789")
-	code, out, errOut := cli(t, "demo", "--dir", dir, "--rows", "60", "--at", "2026-06-01T00:00:00Z")
+	code, out, errOut := cli(t, "demo", "--dir", dir, "--rows", "100", "--at", "2026-06-01T00:00:00Z")
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -27,7 +27,7 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -72,7 +72,7 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g := &globals{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "lethe",
@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		SilenceErrors: true,
 	}
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	pf := root.PersistentFlags()
@@ -97,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return lethe.Errorf(lethe.EINVALID, "%v", err)
 	})
 
-	root.AddCommand(versionCmd(g), initCmd(g), policyCmd(g), planCmd(g), sweepCmd(g), ledgerCmd(g), holdCmd(g), settingsCmd(g), demoCmd(g))
+	root.AddCommand(versionCmd(g), initCmd(g), policyCmd(g), planCmd(g), sweepCmd(g), ledgerCmd(g), holdCmd(g), settingsCmd(g), demoCmd(g), eraseCmd(g), discoverCmd(g), redactCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	var exit exitError
