@@ -23,14 +23,14 @@ var (
 // fixture is a database with the SaaS schema and an engine on the SPEC 1a
 // policy, with the policy's archive directory in the test's temp dir.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	h   dialecttest.Harness
 	url string
 	d   dialect.Dialect
 	e   *Engine
 }
 
-func newFixture(t *testing.T, h dialecttest.Harness) *fixture {
+func newFixture(t testing.TB, h dialecttest.Harness) *fixture {
 	t.Helper()
 	url := h.URL(t)
 	d, err := connect.Open(ctx, url)
