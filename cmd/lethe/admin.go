@@ -34,27 +34,25 @@ func holdCmd(g *globals) *cobra.Command {
 			if !cmd.Flags().Changed("tenant") {
 				return lethe.Errorf(lethe.EINVALID, "hold add needs --tenant")
 			}
-			h := engine.Hold{Tenant: tenant, Reason: reason, CreatedBy: actor, CreatedAt: time.Now()}
+			h := engine.Hold{Tenant: tenant, Reason: reason, CreatedBy: actor}
 			if subject != "" {
 				var err error
 				if h.SubjectKind, h.SubjectKey, err = parseSubject(subject); err != nil {
 					return err
 				}
 			}
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			h, err = e.AddHold(cmd.Context(), h)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return json.NewEncoder(g.stdout).Encode(h)
-			}
-			fmt.Fprintf(g.stdout, "hold %d added\n", h.ID)
-			return nil
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, at time.Time) error {
+				h.CreatedAt = at
+				h, err := e.AddHold(cmd.Context(), h)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return json.NewEncoder(g.stdout).Encode(h)
+				}
+				fmt.Fprintf(g.stdout, "hold %d added\n", h.ID)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&tenant, "tenant", "", "the tenant")
@@ -68,31 +66,28 @@ func holdCmd(g *globals) *cobra.Command {
 		Short: "List holds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			holds, err := e.Holds(cmd.Context(), listTenant, !cmd.Flags().Changed("tenant"))
-			if err != nil {
-				return err
-			}
-			if g.json {
-				if holds == nil {
-					holds = []engine.Hold{}
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, _ time.Time) error {
+				holds, err := e.Holds(cmd.Context(), listTenant, !cmd.Flags().Changed("tenant"))
+				if err != nil {
+					return err
 				}
-				return json.NewEncoder(g.stdout).Encode(holds)
-			}
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tTENANT\tSUBJECT\tREASON\tBY\tSINCE")
-			for _, h := range holds {
-				subject := "(whole tenant)"
-				if h.SubjectKind != "" {
-					subject = h.SubjectKind + ":" + h.SubjectKey
+				if g.json {
+					if holds == nil {
+						holds = []engine.Hold{}
+					}
+					return json.NewEncoder(g.stdout).Encode(holds)
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Tenant, subject, h.Reason, h.CreatedBy, h.CreatedAt.Format(time.RFC3339))
-			}
-			return w.Flush()
+				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tTENANT\tSUBJECT\tREASON\tBY\tSINCE")
+				for _, h := range holds {
+					subject := "(whole tenant)"
+					if h.SubjectKind != "" {
+						subject = h.SubjectKind + ":" + h.SubjectKey
+					}
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Tenant, subject, h.Reason, h.CreatedBy, h.CreatedAt.Format(time.RFC3339))
+				}
+				return w.Flush()
+			})
 		},
 	}
 	list.Flags().StringVar(&listTenant, "tenant", "", "only this tenant")
@@ -106,16 +101,13 @@ func holdCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return lethe.Errorf(lethe.EINVALID, "hold id %q is not a number", args[0])
 			}
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			if err := e.RemoveHold(cmd.Context(), id); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "hold %d removed\n", id)
-			return nil
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, _ time.Time) error {
+				if err := e.RemoveHold(cmd.Context(), id); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "hold %d removed\n", id)
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(add, list, remove)
@@ -137,20 +129,13 @@ func settingsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return lethe.Errorf(lethe.EINVALID, "%v", err)
 			}
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			if err := e.SetSetting(cmd.Context(), tenant, args[0], p, actor, at); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "%s for tenant %s is now %s (%s)\n", args[0], tenant, p, postureOr(lethe.Posture(e.Policy().Posture, p)))
-			return nil
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, at time.Time) error {
+				if err := e.SetSetting(cmd.Context(), tenant, args[0], p, actor, at); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "%s for tenant %s is now %s (%s)\n", args[0], tenant, p, postureOr(lethe.Posture(e.Policy().Posture, p)))
+				return nil
+			})
 		},
 	}
 	set.Flags().StringVar(&tenant, "tenant", "", "the tenant")
@@ -160,38 +145,35 @@ func settingsCmd(g *globals) *cobra.Command {
 		Short: "List every effective period of a tenant with its posture label",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			all, err := e.Settings(cmd.Context(), tenant)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				type row struct {
-					engine.Setting
-					Period  string `json:"period"`
-					Default string `json:"default"`
-					Bounds  string `json:"bounds"`
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, _ time.Time) error {
+				all, err := e.Settings(cmd.Context(), tenant)
+				if err != nil {
+					return err
 				}
-				out := make([]row, len(all))
-				for i, s := range all {
-					out[i] = row{Setting: s, Period: s.Period.String(), Default: s.Default.String(), Bounds: s.Bounds.String()}
+				if g.json {
+					type row struct {
+						engine.Setting
+						Period  string `json:"period"`
+						Default string `json:"default"`
+						Bounds  string `json:"bounds"`
+					}
+					out := make([]row, len(all))
+					for i, s := range all {
+						out[i] = row{Setting: s, Period: s.Period.String(), Default: s.Default.String(), Bounds: s.Bounds.String()}
+					}
+					return json.NewEncoder(g.stdout).Encode(out)
 				}
-				return json.NewEncoder(g.stdout).Encode(out)
-			}
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "SETTING\tPERIOD\tPOSTURE\tDEFAULT\tBOUNDS\tSOURCE")
-			for _, s := range all {
-				source := "policy"
-				if s.Overridden {
-					source = "tenant"
+				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "SETTING\tPERIOD\tPOSTURE\tDEFAULT\tBOUNDS\tSOURCE")
+				for _, s := range all {
+					source := "policy"
+					if s.Overridden {
+						source = "tenant"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Key, s.Period, postureOr(s.Posture), s.Default, s.Bounds, source)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Key, s.Period, postureOr(s.Posture), s.Default, s.Bounds, source)
-			}
-			return w.Flush()
+				return w.Flush()
+			})
 		},
 	}
 	show.Flags().StringVar(&tenant, "tenant", "", "the tenant")

@@ -82,3 +82,18 @@ func guardExit(g *globals, err error) error {
 	}
 	return err
 }
+
+// withEngine runs fn with the engine and the run time (--at or now), and
+// closes the database after.
+func (g *globals) withEngine(ctx context.Context, fn func(e *engine.Engine, at time.Time) error) error {
+	at, err := g.runTime()
+	if err != nil {
+		return err
+	}
+	e, closeDB, err := g.openEngine(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	return fn(e, at)
+}

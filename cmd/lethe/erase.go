@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,42 +36,35 @@ the data expire. A legal hold on the tenant or the subject stops it (exit 1).`,
 			if actor == "" {
 				return lethe.Errorf(lethe.EINVALID, "erase needs --actor: who asked for it")
 			}
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			res, err := e.Erase(cmd.Context(), engine.EraseRequest{Kind: kind, ID: id, Tenant: tenant, Actor: actor, Reason: reason, DryRun: dryRun, At: at})
-			if err != nil {
-				var le *lethe.Error
-				if errors.As(err, &le) && le.Code != lethe.EINVALID {
-					fmt.Fprintln(g.stderr, "lethe:", le.Message)
-					return exitError{exitFailed}
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, at time.Time) error {
+				res, err := e.Erase(cmd.Context(), engine.EraseRequest{Kind: kind, ID: id, Tenant: tenant, Actor: actor, Reason: reason, DryRun: dryRun, At: at})
+				if err != nil {
+					var le *lethe.Error
+					if errors.As(err, &le) && le.Code != lethe.EINVALID {
+						fmt.Fprintln(g.stderr, "lethe:", le.Message)
+						return exitError{exitFailed}
+					}
+					return err
 				}
-				return err
-			}
-			if g.json {
-				return json.NewEncoder(g.stdout).Encode(res)
-			}
-			verb := "erased"
-			if res.DryRun {
-				verb = "would erase (dry run, nothing changed)"
-			}
-			fmt.Fprintf(g.stdout, "%s %s in tenant %s:\n", verb, res.Subject, tenant)
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "DATASET\tACTION\tROWS")
-			for _, d := range res.Datasets {
-				fmt.Fprintf(w, "%s\t%s\t%d\n", d.Dataset, d.Action, d.Rows)
-			}
-			w.Flush()
-			if res.BackupsExpireBy != nil {
-				fmt.Fprintf(g.stdout, "backups holding this data expire by %s\n", res.BackupsExpireBy.Format("2006-01-02"))
-			}
-			return nil
+				if g.json {
+					return json.NewEncoder(g.stdout).Encode(res)
+				}
+				verb := "erased"
+				if res.DryRun {
+					verb = "would erase (dry run, nothing changed)"
+				}
+				fmt.Fprintf(g.stdout, "%s %s in tenant %s:\n", verb, res.Subject, tenant)
+				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "DATASET\tACTION\tROWS")
+				for _, d := range res.Datasets {
+					fmt.Fprintf(w, "%s\t%s\t%d\n", d.Dataset, d.Action, d.Rows)
+				}
+				w.Flush()
+				if res.BackupsExpireBy != nil {
+					fmt.Fprintf(g.stdout, "backups holding this data expire by %s\n", res.BackupsExpireBy.Format("2006-01-02"))
+				}
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,27 +18,20 @@ func planCmd(g *globals) *cobra.Command {
 		Short: "Show, per tenant and stage, the cutoff and the rows due now; changes nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			plan, err := e.Plan(cmd.Context(), engine.PlanOptions{At: at, Tenant: tenantFlag(cmd.Flags().Changed("tenant"), tenant), Only: only})
-			if err != nil {
-				return err
-			}
-			if g.json {
-				if plan == nil {
-					plan = []engine.PlanRow{}
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, at time.Time) error {
+				plan, err := e.Plan(cmd.Context(), engine.PlanOptions{At: at, Tenant: tenantFlag(cmd.Flags().Changed("tenant"), tenant), Only: only})
+				if err != nil {
+					return err
 				}
-				return json.NewEncoder(g.stdout).Encode(plan)
-			}
-			printPlan(g, plan)
-			return nil
+				if g.json {
+					if plan == nil {
+						plan = []engine.PlanRow{}
+					}
+					return json.NewEncoder(g.stdout).Encode(plan)
+				}
+				printPlan(g, plan)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "only this tenant (\"\" is rows with no tenant)")
@@ -53,45 +47,38 @@ func sweepCmd(g *globals) *cobra.Command {
 		Short: "Run every stage and rule that is due, in batches, recording each in the ledger",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			opts.At = at
 			opts.Tenant = tenantFlag(cmd.Flags().Changed("tenant"), tenant)
-			e, closeDB, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			res, err := e.Sweep(cmd.Context(), opts)
-			if err != nil {
-				return guardExit(g, err)
-			}
-			if g.json {
-				return json.NewEncoder(g.stdout).Encode(res)
-			}
-			if res.DryRun {
-				fmt.Fprintln(g.stdout, "dry run: nothing changed; this is what a sweep would do now")
-				printPlan(g, res.Plan)
-				return nil
-			}
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TENANT\tDATASET\tREASON\tROWS\tHELD\tLEDGER")
-			for _, en := range res.Entries {
-				tenant := en.Tenant
-				if tenant == "" {
-					tenant = `""`
+			return g.withEngine(cmd.Context(), func(e *engine.Engine, at time.Time) error {
+				opts.At = at
+				res, err := e.Sweep(cmd.Context(), opts)
+				if err != nil {
+					return guardExit(g, err)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t#%d\n", tenant, en.Dataset, en.Reason, en.Rows, en.Held, en.ID)
-			}
-			w.Flush()
-			fmt.Fprintf(g.stdout, "run %s: %d ledger entries", res.RunID, len(res.Entries))
-			if res.Pruned > 0 {
-				fmt.Fprintf(g.stdout, ", %d ledger entries past ledger.keep pruned", res.Pruned)
-			}
-			fmt.Fprintln(g.stdout)
-			return nil
+				if g.json {
+					return json.NewEncoder(g.stdout).Encode(res)
+				}
+				if res.DryRun {
+					fmt.Fprintln(g.stdout, "dry run: nothing changed; this is what a sweep would do now")
+					printPlan(g, res.Plan)
+					return nil
+				}
+				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "TENANT\tDATASET\tREASON\tROWS\tHELD\tLEDGER")
+				for _, en := range res.Entries {
+					tenant := en.Tenant
+					if tenant == "" {
+						tenant = `""`
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t#%d\n", tenant, en.Dataset, en.Reason, en.Rows, en.Held, en.ID)
+				}
+				w.Flush()
+				fmt.Fprintf(g.stdout, "run %s: %d ledger entries", res.RunID, len(res.Entries))
+				if res.Pruned > 0 {
+					fmt.Fprintf(g.stdout, ", %d ledger entries past ledger.keep pruned", res.Pruned)
+				}
+				fmt.Fprintln(g.stdout)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
