@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"lethe"
 	"lethe/dialect"
@@ -186,16 +187,22 @@ func totalRows(ops []*eraseOp) int {
 }
 
 // keyValue turns a subject id given as text into a value of the key
-// column's type; false when it cannot be one (no such subject).
+// column's type; false when it cannot be one (no such subject). An integer
+// key must be written as the database would print it ("4", not "04" or
+// "+4"), and text must be valid UTF-8 without NUL, which PostgreSQL would
+// refuse as an error rather than find nothing.
 func (e *Engine) keyValue(n *node, id string) (any, bool) {
+	if !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
+		return nil, false
+	}
 	t, ok := e.schema.Table(n.table)
 	if !ok {
 		return nil, false
 	}
 	c, ok := t.Column(n.key)
 	if ok && strings.Contains(c.Type, "int") {
-		v, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
-		return v, err == nil
+		v, err := strconv.ParseInt(id, 10, 64)
+		return v, err == nil && strconv.FormatInt(v, 10) == id
 	}
 	return id, true
 }

@@ -182,7 +182,7 @@ func TestEraseRefusals(t *testing.T) {
 		f := newFixture(t, h)
 		f.populate()
 		before := f.dump()
-		for _, id := range []string{"1'; DROP TABLE users; --", "ü", `"x"`, "4 OR 1=1", "99"} {
+		for _, id := range []string{"1'; DROP TABLE users; --", "ü", `"x"`, "4 OR 1=1", "99", "04", "+4", " 4", "c_1\x00", "\xff"} {
 			_, err := f.e.Erase(ctx, EraseRequest{Kind: "contact", ID: id, Tenant: "acme", Actor: "a", At: runAt})
 			if lethe.ErrorCode(err) != lethe.ENOTFOUND {
 				t.Errorf("contact %q: %v, want not found", id, err)

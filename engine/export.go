@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"lethe"
 	"lethe/dialect"
@@ -76,8 +77,11 @@ type ExportedDataset struct {
 // the rows) of the datasets on the current chain of owners that own
 // datasets themselves: their children are found by those keys. The bound
 // is therefore one page plus, per level of a chain, the keys of the
-// level's rows (answers' ids while answer_metadata is read), not the
-// subject's data.
+// level's rows (answers' ids while answer_metadata is read, some 30 bytes
+// a key), not the subject's data. Each page query finds its rows through
+// the link column's index and, unless an index on (link, key) serves the
+// order, sorts the owner's rows again: for a subject owning 100,000 rows
+// of one table, time grows faster than the row count.
 //
 // An export reads outside any transaction, so it never holds locks for its
 // whole length; rows that change while it runs may appear in their old or
@@ -107,8 +111,11 @@ func (e *Engine) Export(ctx context.Context, req ExportRequest, w io.Writer) (*E
 	if err != nil {
 		return nil, err
 	}
-	if len(subject.rows) == 0 {
-		return nil, notFound(root, req)
+	if len(subject.rows) == 0 || keyText(subject.rows[0][subject.key]) != req.ID {
+		// The key must read exactly as the ID, as holds compare keys: "04"
+		// is not user 4, and MySQL's collations would otherwise find c_1
+		// for "C_1 ".
+		return nil, exportNotFound(root, req)
 	}
 	m := &ExportManifest{Subject: req.Kind + ":" + req.ID, Tenant: req.Tenant, GeneratedAt: req.At.UTC()}
 	if err := out.begin(m); err != nil {
@@ -150,7 +157,7 @@ func (e *Engine) subjectNames() []string {
 	return names
 }
 
-func notFound(n *node, req ExportRequest) error {
+func exportNotFound(n *node, req ExportRequest) error {
 	switch {
 	case n.tenant == "":
 		return lethe.Errorf(lethe.ENOTFOUND, "no %s %s", req.Kind, req.ID)
@@ -167,8 +174,8 @@ type exporter struct {
 	out exportSink
 }
 
-// page is rows of one table, each in the order of its columns.
-type page struct {
+// rowPage is rows of one table, each in the order of its columns.
+type rowPage struct {
 	columns []string
 	key     int // index of the key column
 	rows    [][]any
@@ -176,12 +183,16 @@ type page struct {
 
 // subjectRows reads the subject's row: its key equals the request's ID
 // and, where the table has a tenant column, its tenant is the request's.
-func (x *exporter) subjectRows(ctx context.Context, n *node, req ExportRequest) (*page, error) {
-	id, ok := x.e.keyArg(n, req.ID)
-	if !ok {
+func (x *exporter) subjectRows(ctx context.Context, n *node, req ExportRequest) (*rowPage, error) {
+	// Compared in the key column's type: bound as text, MySQL would read
+	// "1'; DROP TABLE users; --" as the integer 1. Text that is not UTF-8
+	// or holds NUL is no database's key (and PostgreSQL refuses to
+	// compare it).
+	id, ok := x.e.keyValue(n, req.ID)
+	if !ok || !utf8.ValidString(req.ID) || strings.ContainsRune(req.ID, 0) {
 		return x.e.emptyPage(n), nil // no row can hold a key of that form
 	}
-	b := &binder{d: x.e.d}
+	b := &exportArgs{d: x.e.d}
 	where := []string{x.e.d.Quote(n.key) + " = " + b.add(id)}
 	if n.tenant != "" {
 		if req.Tenant == "" {
@@ -225,7 +236,7 @@ func (x *exporter) dataset(ctx context.Context, n *node, ownerKeys []any, keep b
 		part := ownerKeys[start:min(start+chunk, len(ownerKeys))]
 		var after any
 		for {
-			b := &binder{d: x.e.d}
+			b := &exportArgs{d: x.e.d}
 			ph := make([]string, len(part))
 			for i, k := range part {
 				ph[i] = b.add(k)
@@ -253,51 +264,19 @@ func (x *exporter) dataset(ctx context.Context, n *node, ownerKeys []any, keep b
 	return keys, count, x.out.closeDataset()
 }
 
-// keyArg returns the subject's ID as the value to compare its key column
-// with. An integer key compares with an integer: bound as text, MySQL
-// would read "1'; DROP TABLE users; --" as 1 and PostgreSQL would fail on
-// it. ok is false when no row can hold the ID (not an integer's canonical
-// text, for an integer key).
-func (e *Engine) keyArg(n *node, id string) (any, bool) {
-	t, ok := e.schema.Table(n.table)
-	if !ok {
-		return id, true
-	}
-	c, ok := t.Column(n.key)
-	if !ok || !integerType(c.Type) {
-		return id, true
-	}
-	v, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || strconv.FormatInt(v, 10) != id {
-		return nil, false
-	}
-	return v, true
-}
-
-// integerType reports whether a column type, as introspected, holds
-// integers.
-func integerType(typ string) bool {
-	base, _, _ := strings.Cut(strings.ToLower(typ), " ")
-	switch base {
-	case "int", "integer", "bigint", "smallint", "tinyint", "mediumint", "int2", "int4", "int8", "serial", "bigserial", "smallserial":
-		return true
-	}
-	return false
-}
-
-// binder collects bind parameters and hands out their placeholders.
-type binder struct {
+// exportArgs collects bind parameters and hands out their placeholders.
+type exportArgs struct {
 	d    dialect.Dialect
 	args []any
 }
 
-func (b *binder) add(v any) string {
+func (b *exportArgs) add(v any) string {
 	b.args = append(b.args, v)
 	return b.d.Placeholder(len(b.args))
 }
 
-func (e *Engine) emptyPage(n *node) *page {
-	p := &page{columns: []string{n.key}}
+func (e *Engine) emptyPage(n *node) *rowPage {
+	p := &rowPage{columns: []string{n.key}}
 	if t, ok := e.schema.Table(n.table); ok {
 		p.columns = t.ColumnNames()
 	}
@@ -308,7 +287,7 @@ func (e *Engine) emptyPage(n *node) *page {
 // with keys after after (nil: from the first), in key order: one page of
 // a keyset scan. dialect.SelectRows reads a whole selection; an export
 // must not.
-func (e *Engine) selectPage(ctx context.Context, n *node, where []string, b *binder, after any, limit int) (*page, error) {
+func (e *Engine) selectPage(ctx context.Context, n *node, where []string, b *exportArgs, after any, limit int) (*rowPage, error) {
 	p := e.emptyPage(n)
 	p.key = -1
 	quoted := make([]string, len(p.columns))
@@ -355,7 +334,7 @@ func (e *Engine) selectPage(ctx context.Context, n *node, where []string, b *bin
 }
 
 // encode writes one row as a JSON object with its columns in table order.
-func (p *page) encode(r []any) []byte {
+func (p *rowPage) encode(r []any) []byte {
 	buf := make([]byte, 0, 256)
 	buf = append(buf, '{')
 	for i, c := range p.columns {

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +44,11 @@ func discoverCmd(g *globals) *cobra.Command {
 				_, err := g.stdout.Write(p.YAML())
 				return err
 			}
-			if err := writeFileAtomic(out, p.YAML(), 0o644); err != nil {
+			err = writeAtomically(out, func(w io.Writer) error {
+				_, err := w.Write(p.YAML())
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(g.stdout, "wrote %s: review every commented guess, then run: lethe policy check -c %s --db <url>\n", out, out)
@@ -56,28 +58,6 @@ func discoverCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the draft here (default: standard output)")
 	cmd.Flags().IntVar(&sample, "sample", discover.DefaultSample, "values sampled per text column to recognise personal data (never printed); 0 or less turns sampling off")
 	return cmd
-}
-
-// writeFileAtomic writes through a temporary file in the same directory,
-// so a failure never leaves half a file behind.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".lethe-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func redactCmd(g *globals) *cobra.Command {
