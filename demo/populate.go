@@ -313,8 +313,11 @@ func (g *gen) organisations(n int) ([]org, *table) {
 	for i := range orgs {
 		o := org{id: int64(i + 1), ws: g.workspace(0)}
 		name := g.pick(orgWords) + " " + g.pick(orgKinds)
-		for names[name] {
+		for try := 0; names[name]; try++ {
 			name = g.pick(orgWords) + " " + g.pick(orgKinds) + " " + g.pick([]string{"Ltd", "GmbH", "SAS", "Inc", "BV"})
+			if try >= 3 { // the word lists run out at large scales
+				name += " " + strconv.Itoa(i+1)
+			}
 		}
 		names[name] = true
 		var deleted time.Time
