@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return lethe.Errorf(lethe.EINVALID, "%v", err)
 	})
 
-	root.AddCommand(versionCmd(g), initCmd(g), policyCmd(g), planCmd(g), sweepCmd(g), ledgerCmd(g), holdCmd(g), settingsCmd(g), demoCmd(g), exportCmd(g), eraseCmd(g), discoverCmd(g), redactCmd(g), requestCmd(g), suppressedCmd(g))
+	root.AddCommand(versionCmd(g), initCmd(g), policyCmd(g), planCmd(g), sweepCmd(g), ledgerCmd(g), holdCmd(g), settingsCmd(g), demoCmd(g), exportCmd(g), eraseCmd(g), discoverCmd(g), redactCmd(g), requestCmd(g), suppressedCmd(g), serveCmd(g), tokenCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	var exit exitError

@@ -60,7 +60,7 @@ func testMigrate(t *testing.T, h Harness) {
 	for _, tb := range s.Tables {
 		names = append(names, tb.Name)
 	}
-	want := []string{"lethe_holds", "lethe_ledger", "lethe_ledger_head", "lethe_migrations", "lethe_request_events", "lethe_requests", "lethe_suppression", "lethe_tenant_settings"}
+	want := []string{"lethe_holds", "lethe_leases", "lethe_ledger", "lethe_ledger_head", "lethe_migrations", "lethe_request_events", "lethe_requests", "lethe_suppression", "lethe_tenant_settings", "lethe_tokens"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("tables after migrate = %v, want %v", names, want)
 	}
