@@ -36,7 +36,7 @@ func (g *globals) openEngine(ctx context.Context) (*engine.Engine, func(), error
 		d.Close()
 		return nil, nil, err // a secret was given but is unusable
 	}
-	e, err := engine.New(ctx, p, d, engine.Config{Secret: secret})
+	e, err := engine.New(ctx, p, d, engine.Config{Secret: secret, Log: g.log})
 	if err != nil {
 		d.Close()
 		return nil, nil, err

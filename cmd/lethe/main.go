@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"time"
@@ -40,6 +41,7 @@ type globals struct {
 	json   bool
 	stdout io.Writer
 	stderr io.Writer
+	log    *slog.Logger // the engine's log; nil discards (serve sets it)
 }
 
 // runTime returns --at, or now: the time dates are computed from.

@@ -75,6 +75,7 @@ LETHE_SECRET). Logs are JSON on standard error.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM)
 			defer stop()
 
+			g.log = log
 			e, closeDB, err := g.openEngine(ctx)
 			if err != nil {
 				return err
