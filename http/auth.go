@@ -11,32 +11,23 @@ import (
 )
 
 // action is something a role may be allowed to do.
-type action string
+type action = tokens.Action
 
+// The actions of package tokens, by shorter names.
 const (
-	readSettings   action = "read settings"
-	changeSettings action = "change settings"
-	readPlan       action = "read the plan"
-	runSweeps      action = "run sweeps"
-	exportSubjects action = "export subjects"
-	eraseSubjects  action = "erase subjects"
-	manageRequests action = "manage requests"
-	readRequests   action = "read requests"
-	readLedger     action = "read the ledger"
-	manageHolds    action = "manage holds"
-	readHolds      action = "read holds"
-	checkSuppress  action = "check the suppression list"
+	readSettings   = tokens.ReadSettings
+	changeSettings = tokens.ChangeSettings
+	readPlan       = tokens.ReadPlan
+	runSweeps      = tokens.RunSweeps
+	exportSubjects = tokens.ExportSubjects
+	eraseSubjects  = tokens.EraseSubjects
+	manageRequests = tokens.ManageRequests
+	readRequests   = tokens.ReadRequests
+	readLedger     = tokens.ReadLedger
+	manageHolds    = tokens.ManageHolds
+	readHolds      = tokens.ReadHolds
+	checkSuppress  = tokens.CheckSuppress
 )
-
-// grants is what each role may do, within its tenant when the token is
-// scoped to one (SPEC section 5): admin a tenant's settings, holds and
-// sweeps; operator its requests, erasures and exports; auditor reads.
-// platform-admin may do everything, everywhere.
-var grants = map[tokens.Role][]action{
-	tokens.Admin:    {readSettings, changeSettings, readPlan, runSweeps, readLedger, manageHolds, readHolds, readRequests},
-	tokens.Operator: {readSettings, exportSubjects, eraseSubjects, manageRequests, readRequests, readHolds, checkSuppress},
-	tokens.Auditor:  {readSettings, readPlan, readLedger, readHolds, readRequests},
-}
 
 // principal is who is calling: the token's name is the actor of every
 // change it makes.
@@ -51,17 +42,7 @@ func principalOf(ctx context.Context) (principal, bool) {
 	return p, ok
 }
 
-func (p principal) may(a action) bool {
-	if p.Role == tokens.PlatformAdmin {
-		return true
-	}
-	for _, g := range grants[p.Role] {
-		if g == a {
-			return true
-		}
-	}
-	return false
-}
+func (p principal) may(a action) bool { return p.Token.May(a) }
 
 // allow returns the caller when its role may do a, else a 403. The role
 // is checked before the tenant: a refusal by role says nothing about any

@@ -12,28 +12,22 @@ import (
 	"lethe/tokens"
 )
 
-// action is something a role may be allowed to do: the same grants as the
-// API's (http/auth.go), so a token may do the same in both.
-type action string
+// action is something a role may be allowed to do: the grants of package
+// tokens, which the API checks too.
+type action = tokens.Action
 
 const (
-	readSettings   action = "read settings"
-	changeSettings action = "change settings"
-	readPlan       action = "read the plan"
-	exportSubjects action = "export subjects"
-	eraseSubjects  action = "erase subjects"
-	manageRequests action = "manage requests"
-	readRequests   action = "read requests"
-	readLedger     action = "read the ledger"
-	manageHolds    action = "manage holds"
-	readHolds      action = "read holds"
+	readSettings   = tokens.ReadSettings
+	changeSettings = tokens.ChangeSettings
+	readPlan       = tokens.ReadPlan
+	exportSubjects = tokens.ExportSubjects
+	eraseSubjects  = tokens.EraseSubjects
+	manageRequests = tokens.ManageRequests
+	readRequests   = tokens.ReadRequests
+	readLedger     = tokens.ReadLedger
+	manageHolds    = tokens.ManageHolds
+	readHolds      = tokens.ReadHolds
 )
-
-var grants = map[tokens.Role][]action{
-	tokens.Admin:    {readSettings, changeSettings, readPlan, readLedger, manageHolds, readHolds, readRequests},
-	tokens.Operator: {readSettings, exportSubjects, eraseSubjects, manageRequests, readRequests, readHolds},
-	tokens.Auditor:  {readSettings, readPlan, readLedger, readHolds, readRequests},
-}
 
 // caller is the signed-in token on one request.
 type caller struct {
@@ -42,17 +36,7 @@ type caller struct {
 	tenant string // the tenant of the page's path, once checked
 }
 
-func (c *caller) may(a action) bool {
-	if c.Role == tokens.PlatformAdmin {
-		return true
-	}
-	for _, g := range grants[c.Role] {
-		if g == a {
-			return true
-		}
-	}
-	return false
-}
+func (c *caller) may(a action) bool { return c.Token.May(a) }
 
 // May is may for templates: {{if .Caller.May "change settings"}}.
 func (c *caller) May(a string) bool { return c.may(action(a)) }
