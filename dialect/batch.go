@@ -22,6 +22,10 @@ type Due struct {
 	Extra  []Cond         // further conditions (not yet stamped, ...)
 	After  any            // the last key of the previous page; nil starts at the beginning
 	Limit  int
+	// Unordered pages in no particular order and ignores After: for
+	// callers whose changes take each page's rows out of the selection,
+	// so the database picks rows by its best index, not by key order.
+	Unordered bool
 }
 
 // Tenant restricts a statement to one tenant's rows. Rows with no tenant
@@ -81,9 +85,12 @@ func SelectDueKeys(ctx context.Context, d Dialect, db Querier, q Due) ([]any, er
 	}
 	a := &args{d: d}
 	key := d.Quote(q.Key)
+	order := " ORDER BY " + key
+	if q.Unordered {
+		q.After, order = nil, ""
+	}
 	query := "SELECT " + key + " FROM " + d.Quote(q.Table) +
-		" WHERE " + q.where(d, a) +
-		" ORDER BY " + key + " LIMIT " + strconv.Itoa(q.Limit)
+		" WHERE " + q.where(d, a) + order + " LIMIT " + strconv.Itoa(q.Limit)
 	rows, err := db.QueryContext(ctx, query, a.list...)
 	if err != nil {
 		return nil, fmt.Errorf("select due keys of %s: %w", q.Table, err)
@@ -176,4 +183,153 @@ func exec(ctx context.Context, db Querier, what, query string, args []any) (int6
 		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return n, nil
+}
+
+// DeleteDue deletes up to q.Limit due rows in one statement, in no
+// particular order, and returns how many went. It needs no page of keys:
+// deleted rows leave the selection, so calling it again until it deletes
+// fewer than q.Limit empties it, and each call is a short statement the
+// database plans from its own indexes (the tenant and clock), not a walk
+// of the primary key. q.After is ignored.
+func DeleteDue(ctx context.Context, d Dialect, db Querier, q Due) (int64, error) {
+	if q.Limit <= 0 {
+		return 0, fmt.Errorf("delete due rows of %s: limit must be positive", q.Table)
+	}
+	if q.Clock.IsZero() {
+		return 0, fmt.Errorf("delete due rows of %s: no clock", q.Table)
+	}
+	q.After = nil
+	a := &args{d: d}
+	table, key := d.Quote(q.Table), d.Quote(q.Key)
+	limit := strconv.Itoa(q.Limit)
+	// Ordered by the clock, so the database walks its index on the clock
+	// (alone or behind the tenant column) from the oldest row instead of
+	// scanning the table from its start, past the rows earlier batches
+	// deleted and it has not cleaned up yet.
+	order := " ORDER BY " + d.Quote(q.Clock.Columns[0].Name)
+	var query string
+	switch d.Name() {
+	case "mysql":
+		// MySQL cannot read the table it deletes from in a subquery; its
+		// DELETE takes an ORDER BY and a LIMIT of its own.
+		query = "DELETE FROM " + table + " WHERE " + q.where(d, a) + order + " LIMIT " + limit
+	default:
+		query = "DELETE FROM " + table + " WHERE " + key + " IN (SELECT " + key + " FROM " + table + " WHERE " + q.where(d, a) + order + " LIMIT " + limit + ")"
+	}
+	return exec(ctx, db, "delete due rows of "+q.Table, query, a.list)
+}
+
+// maxParams is the most bind parameters one statement is given: below
+// SQLite's 32766 and the 65535 of PostgreSQL and MySQL.
+const maxParams = 30000
+
+// UpdateRows writes a different value into each row: rows[i][0] is a key
+// and rows[i][j+1] the value of columns[j]. same holds assignments equal
+// for every row. types are the types of the key and then of columns, as
+// Introspect names them: PostgreSQL reads the parameters of a VALUES list
+// by them. One statement updates many rows (UPDATE ... FROM VALUES, or a
+// join with a derived table on MySQL), instead of a statement per row.
+// It returns how many rows matched.
+func UpdateRows(ctx context.Context, d Dialect, db Querier, table, key string, same []lethe.Assignment, columns, types []string, rows [][]any) (int64, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if len(columns) == 0 {
+		var total int64
+		for start := 0; start < len(rows); start += 10000 {
+			part := rows[start:min(start+10000, len(rows))]
+			keys := make([]any, len(part))
+			for i, r := range part {
+				keys[i] = r[0]
+			}
+			n, err := UpdateByKeys(ctx, d, db, table, key, keys, same, nil)
+			if err != nil {
+				return total, err
+			}
+			total += n
+		}
+		return total, nil
+	}
+	per := max(1, (maxParams-len(same))/(len(columns)+1))
+	var total int64
+	for start := 0; start < len(rows); start += per {
+		n, err := updateRows(ctx, d, db, table, key, same, columns, types, rows[start:min(start+per, len(rows))])
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func updateRows(ctx context.Context, d Dialect, db Querier, table, key string, same []lethe.Assignment, columns, types []string, rows [][]any) (int64, error) {
+	a := &args{d: d}
+	t := d.Quote(table)
+	names := make([]string, len(columns)+1)
+	names[0] = "k"
+	for j := range columns {
+		names[j+1] = "c" + strconv.Itoa(j+1)
+	}
+	var assign []string
+	for j, c := range columns {
+		assign = append(assign, d.Quote(c)+" = v."+names[j+1])
+	}
+	var b strings.Builder
+	switch d.Name() {
+	case "mysql":
+		// UPDATE t JOIN (SELECT ? AS k, ? AS c1 UNION ALL SELECT ?, ? ...) v
+		// ON t.key = v.k SET ...; constants are bound after the rows.
+		b.WriteString("UPDATE " + t + " JOIN (")
+		for i, r := range rows {
+			if i > 0 {
+				b.WriteString(" UNION ALL ")
+			}
+			b.WriteString("SELECT ")
+			for j, v := range r {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(a.add(v))
+				if i == 0 {
+					b.WriteString(" AS " + names[j])
+				}
+			}
+		}
+		b.WriteString(") v ON " + t + "." + d.Quote(key) + " = v.k SET ")
+		for i := range assign {
+			assign[i] = t + "." + assign[i]
+		}
+		for _, s := range same {
+			assign = append(assign, t+"."+d.Quote(s.Column)+" = "+a.add(s.Value))
+		}
+		b.WriteString(strings.Join(assign, ", "))
+	default:
+		// WITH v(k, c1, ...) AS (VALUES (...), ...) UPDATE t SET ... FROM v
+		// WHERE t.key = v.k: PostgreSQL and SQLite (3.33 and later) alike.
+		b.WriteString("WITH v(" + strings.Join(names, ", ") + ") AS (VALUES ")
+		for i, r := range rows {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			for j, v := range r {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				ph := a.add(v)
+				if d.Name() == "postgres" && j < len(types) && types[j] != "" {
+					ph += "::" + types[j]
+				}
+				b.WriteString(ph)
+			}
+			b.WriteString(")")
+		}
+		b.WriteString(") UPDATE " + t + " SET ")
+		for _, s := range same {
+			assign = append(assign, d.Quote(s.Column)+" = "+a.add(s.Value))
+		}
+		b.WriteString(strings.Join(assign, ", "))
+		b.WriteString(" FROM v WHERE " + t + "." + d.Quote(key) + " = v.k")
+	}
+	return exec(ctx, db, "update "+table, b.String(), a.list)
 }

@@ -28,6 +28,10 @@ type Table struct {
 	Columns     []*Column
 	PrimaryKey  []string
 	ForeignKeys []ForeignKey
+	// Indexes are the table's indexes on plain columns (the primary key's
+	// included where the database keeps one). nil when the dialect did not
+	// read them, as opposed to empty: none.
+	Indexes     []Index
 	foldColumns bool
 	foldLower   bool
 }
@@ -38,6 +42,39 @@ type Column struct {
 	Type      string // as the database names it, lower case: integer, varchar, timestamp with time zone
 	Nullable  bool
 	MaxLength int // characters, for bounded text types; 0 when unbounded
+}
+
+// Index is one index of a table, its columns in index order.
+type Index struct {
+	Name    string
+	Columns []string
+	Unique  bool
+}
+
+// Leads reports whether some index of the table, or its primary key,
+// starts with the columns given, in that order: whether a lookup by them
+// can use an index.
+func (t *Table) Leads(columns ...string) bool {
+	starts := func(have []string) bool {
+		if len(have) < len(columns) {
+			return false
+		}
+		for i, c := range columns {
+			if !strings.EqualFold(have[i], c) {
+				return false
+			}
+		}
+		return true
+	}
+	if starts(t.PrimaryKey) {
+		return true
+	}
+	for _, ix := range t.Indexes {
+		if starts(ix.Columns) {
+			return true
+		}
+	}
+	return false
 }
 
 // ForeignKey is one foreign key constraint of a table.

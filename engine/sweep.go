@@ -24,10 +24,17 @@ type SweepOptions struct {
 	Actor   string  // recorded in the ledger; "cli" by default
 	Batch   int     // rows per batch transaction; DefaultBatch when 0
 	MaxRate float64 // rows per second at most; 0 for no throttle
+	// OnBatch, when set, is called after each batch transaction commits
+	// with the rows it changed in the item's own dataset and how long the
+	// transaction was open (progress reports, benchmarks).
+	OnBatch func(rows int64, took time.Duration)
 	// afterBatch and beforeCommit, for tests, run after each committed
 	// batch and inside each batch just before it commits.
 	afterBatch   func()
 	beforeCommit func()
+	// adaptive: no batch size was asked for, so batches that can grow do,
+	// keeping each transaction near TargetTx.
+	adaptive bool
 }
 
 // SweepResult is what a sweep did.
@@ -45,6 +52,7 @@ type SweepResult struct {
 func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, error) {
 	if opts.Batch <= 0 {
 		opts.Batch = DefaultBatch
+		opts.adaptive = true
 	}
 	if opts.Actor == "" {
 		opts.Actor = "cli"
@@ -195,11 +203,24 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 	}
 	due := e.due(it, r.Tenant, *r.Cutoff)
 	due.Limit = opts.Batch
+	if e.plainPurge(it, arch) {
+		if err := e.purgeDue(ctx, due, primary, opts); err != nil {
+			return nil, err
+		}
+		return e.sealEntries(ctx, set)
+	}
+	// Rows a batch changes leave the selection when the stage stamps them or
+	// writes what it checks for, so the next page needs no keyset: pages are
+	// then picked by the database's own index on the clock instead of a walk
+	// of the primary key. Held subjects stay due, so they need the keyset.
+	due.Unordered = !it.checkDone && (it.stage == stageAnonymize || it.stage == stageDeactivate) &&
+		!(it.holdable && len(held.subjects[it.node.name]) > 0)
 	start := time.Now()
 	var done int64
 	for {
 		var keys []any
 		var changed counts
+		began := time.Now()
 		err := e.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
 			keys, err = dialect.SelectDueKeys(ctx, e.d, tx, due)
@@ -241,13 +262,23 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		if err != nil {
 			return nil, err
 		}
+		if opts.OnBatch != nil {
+			opts.OnBatch(changed[it.node.name], time.Since(began))
+		}
 		if len(keys) == 0 {
 			break
 		}
 		if opts.afterBatch != nil {
 			opts.afterBatch()
 		}
-		due.After = keys[len(keys)-1]
+		if due.Unordered && changed[it.node.name] == 0 {
+			// Rows that stay due although changed (a value the masks cannot
+			// write): page through the rest by key, so the run ends.
+			due.Unordered = false
+		}
+		if !due.Unordered {
+			due.After = keys[len(keys)-1]
+		}
 		done += changed[it.node.name]
 		throttle(ctx, opts.MaxRate, done, start)
 	}

@@ -143,7 +143,59 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 	if err := d.keys(ctx, tables); err != nil {
 		return nil, fmt.Errorf("introspect mysql keys: %w", err)
 	}
+	if err := d.indexes(ctx, tables); err != nil {
+		return nil, fmt.Errorf("introspect mysql indexes: %w", err)
+	}
 	return s.Finish(), nil
+}
+
+// indexes reads every index, the primary key's and those InnoDB creates
+// for foreign keys included; a prefix or expression index serves no
+// general lookup by its columns and is left out.
+func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table) error {
+	for _, t := range tables {
+		t.Indexes = []dialect.Index{}
+	}
+	rows, err := d.db.QueryContext(ctx, `
+		SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE = 0, coalesce(COLUMN_NAME, ''), SUB_PART IS NOT NULL
+		FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = DATABASE()
+		ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type key struct{ table, index string }
+	var order []key
+	found := map[key]*dialect.Index{}
+	skip := map[key]bool{}
+	for rows.Next() {
+		var k key
+		var unique, prefix bool
+		var column string
+		if err := rows.Scan(&k.table, &k.index, &unique, &column, &prefix); err != nil {
+			return err
+		}
+		if column == "" || prefix {
+			skip[k] = true
+		}
+		ix := found[k]
+		if ix == nil {
+			ix = &dialect.Index{Name: k.index, Unique: unique}
+			found[k] = ix
+			order = append(order, k)
+		}
+		ix.Columns = append(ix.Columns, column)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, k := range order {
+		if t := tables[k.table]; t != nil && !skip[k] {
+			t.Indexes = append(t.Indexes, *found[k])
+		}
+	}
+	return nil
 }
 
 // keys reads primary and foreign keys, columns in constraint order.

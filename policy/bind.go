@@ -255,3 +255,95 @@ func (b *binder) isTime(c *dialect.Column) bool {
 	t := c.Type
 	return strings.Contains(t, "time") || strings.Contains(t, "date") || (b.s.TextClocks && isText(c))
 }
+
+// IndexWarnings lists, as located warnings, the indexes the policy needs
+// and the database lacks, each with the CREATE INDEX statement to run: the
+// clock columns of retention rules, lifecycle stages and soft deletes
+// (every sweep looks for rows before a cutoff by them) and the columns
+// that link a dataset to its owner or a cascade to its parent (erasures,
+// cascades and exports follow them). Without them each batch or erasure
+// scans the table. A clock also counts as indexed behind the table's
+// tenant column, as (tenant, clock), which serves the per-tenant sweep.
+// p must be bound to s (Bind without errors). Nothing is reported for
+// tables whose indexes the dialect did not read.
+func IndexWarnings(p *lethe.Policy, s *dialect.Schema) lethe.ErrorList {
+	b := &binder{p: p, s: s}
+	need := func(path, table, tenantCol, column string) {
+		t, ok := s.Table(table)
+		if !ok || t.Indexes == nil {
+			return
+		}
+		c, ok := t.Column(column)
+		if !ok || t.Leads(c.Name) {
+			return
+		}
+		if tc, ok := t.Column(tenantCol); ok && tenantCol != "" && t.Leads(tc.Name, c.Name) {
+			return
+		}
+		b.warnAt(path, "no index on %s.%s, which Lethe looks rows up by: every batch will scan the table; run %s",
+			t.Name, c.Name, createIndex(s, t.Name, c.Name))
+	}
+	tenantOf := func(own string) string {
+		if own != "" {
+			return own
+		}
+		return p.TenantColumn
+	}
+	for _, sub := range p.Subjects {
+		path := "subjects." + sub.Name
+		for _, st := range sub.Lifecycle.Stages() {
+			for _, col := range st.Since.Columns {
+				need(path+".lifecycle."+string(st.Kind)+".since", sub.Table, tenantOf(sub.TenantColumn), col.Name)
+			}
+		}
+		if sd := sub.SoftDelete; sd != nil {
+			b.softDeleteIndexes(path, sub.Table, tenantOf(sub.TenantColumn), sd, need)
+		}
+	}
+	for _, ds := range p.Datasets {
+		path := "datasets." + ds.Name
+		if ds.Owner != nil {
+			need(path+".owner."+ds.Owner.Name, ds.Table, "", ds.Owner.Column)
+		}
+		if r := ds.Retention; r != nil {
+			for _, col := range r.Since.Columns {
+				need(path+".retention.since", ds.Table, tenantOf(ds.TenantColumn), col.Name)
+			}
+		}
+		if sd := ds.SoftDelete; sd != nil {
+			b.softDeleteIndexes(path, ds.Table, tenantOf(ds.TenantColumn), sd, need)
+		}
+	}
+	sortErrors(b.warnings)
+	return b.warnings
+}
+
+func (b *binder) softDeleteIndexes(path, table, tenantCol string, sd *lethe.SoftDelete, need func(path, table, tenantCol, column string)) {
+	need(path+".soft_delete.column", table, tenantCol, sd.Column)
+	for _, link := range sd.Cascade {
+		target := link.Name
+		if sub := b.p.Subject(link.Name); sub != nil {
+			target = sub.Table
+		} else if ds := b.p.Dataset(link.Name); ds != nil {
+			target = ds.Table
+		}
+		need(path+".soft_delete.cascade."+link.Name, target, "", link.Column)
+	}
+}
+
+// createIndex is the statement that adds a one-column index, quoted as
+// the database reads identifiers.
+func createIndex(s *dialect.Schema, table, column string) string {
+	name := table + "_" + column + "_idx"
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return "CREATE INDEX " + quoteIdent(s, name) + " ON " + quoteIdent(s, table) + " (" + quoteIdent(s, column) + ")"
+}
+
+func quoteIdent(s *dialect.Schema, name string) string {
+	if s.FoldColumns && !s.TextClocks { // MySQL and MariaDB
+		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

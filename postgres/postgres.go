@@ -119,7 +119,47 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 	if err := d.constraints(ctx, tables); err != nil {
 		return nil, fmt.Errorf("introspect postgres constraints: %w", err)
 	}
+	if err := d.indexes(ctx, tables); err != nil {
+		return nil, fmt.Errorf("introspect postgres indexes: %w", err)
+	}
 	return s.Finish(), nil
+}
+
+// indexes reads the indexes on plain columns; an index on an expression
+// or a partial index serves no general lookup by a column and is left out.
+func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table) error {
+	for _, t := range tables {
+		t.Indexes = []dialect.Index{}
+	}
+	rows, err := d.db.QueryContext(ctx, `
+		SELECT cl.relname, ic.relname, ix.indisunique,
+		       (SELECT json_agg(a.attname ORDER BY k.ord)::text
+		          FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+		          JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum)
+		FROM pg_index ix
+		JOIN pg_class cl ON cl.oid = ix.indrelid
+		JOIN pg_class ic ON ic.oid = ix.indexrelid
+		JOIN pg_namespace n ON n.oid = cl.relnamespace
+		WHERE n.nspname = current_schema() AND ix.indexprs IS NULL AND ix.indpred IS NULL
+		ORDER BY cl.relname, ic.relname`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, cols string
+		var ix dialect.Index
+		if err := rows.Scan(&table, &ix.Name, &ix.Unique, &cols); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(cols), &ix.Columns); err != nil {
+			return err
+		}
+		if t := tables[table]; t != nil {
+			t.Indexes = append(t.Indexes, ix)
+		}
+	}
+	return rows.Err()
 }
 
 // constraints reads primary and foreign keys from the catalog, with their

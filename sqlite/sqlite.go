@@ -182,7 +182,58 @@ func (d *Dialect) table(ctx context.Context, name string) (*dialect.Table, error
 		fk.Columns = append(fk.Columns, from)
 		fk.RefColumns = append(fk.RefColumns, to.String)
 	}
-	return t, fks.Err()
+	if err := fks.Err(); err != nil {
+		return nil, err
+	}
+	t.Indexes, err = d.indexes(ctx, name)
+	return t, err
+}
+
+// indexes reads the indexes of a table on plain columns; an index on an
+// expression serves no lookup by a column and is left out.
+func (d *Dialect) indexes(ctx context.Context, table string) ([]dialect.Index, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT name, "unique" FROM pragma_index_list(?) ORDER BY name`, table)
+	if err != nil {
+		return nil, err
+	}
+	var list []dialect.Index
+	for rows.Next() {
+		var ix dialect.Index
+		if err := rows.Scan(&ix.Name, &ix.Unique); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, ix)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := []dialect.Index{}
+	for _, ix := range list {
+		cols, err := d.db.QueryContext(ctx, `SELECT coalesce(name, '') FROM pragma_index_info(?) ORDER BY seqno`, ix.Name)
+		if err != nil {
+			return nil, err
+		}
+		plain := true
+		for cols.Next() {
+			var c string
+			if err := cols.Scan(&c); err != nil {
+				cols.Close()
+				return nil, err
+			}
+			plain = plain && c != ""
+			ix.Columns = append(ix.Columns, c)
+		}
+		cols.Close()
+		if err := cols.Err(); err != nil {
+			return nil, err
+		}
+		if plain && len(ix.Columns) > 0 {
+			out = append(out, ix)
+		}
+	}
+	return out, nil
 }
 
 func queryStrings(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {

@@ -86,6 +86,9 @@ printed as FILE:LINE:COL: message; the exit status is 2 when there is any.`,
 				}
 				res.Database = true
 				list, warnings = policy.Bind(p, schema)
+				if len(list) == 0 {
+					warnings = append(warnings, policy.IndexWarnings(p, schema)...)
+				}
 			}
 			res.OK = len(list) == 0
 			res.Errors, res.Warnings = problems(list), problems(warnings)

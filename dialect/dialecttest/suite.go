@@ -29,6 +29,7 @@ func Run(t *testing.T, h Harness) {
 		{"ZonelessClockInPolicyZone", testZonelessClockInPolicyZone},
 		{"UpdateByKeys", testUpdateByKeys},
 		{"DeleteByKeys", testDeleteByKeys},
+		{"Indexes", testIndexes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -420,4 +421,54 @@ func testDeleteByKeys(t *testing.T, h Harness) {
 	if got := remaining(t, d); !reflect.DeepEqual(got, want) {
 		t.Errorf("rows left = %v, want %v", got, want)
 	}
+}
+
+// testIndexes checks that Introspect reads each index's columns in index
+// order, so the policy check can say which index a sweep or an erasure
+// lacks.
+func testIndexes(t *testing.T, h Harness) {
+	d := h.Open(t)
+	exec(t, d, `CREATE TABLE events (id BIGINT NOT NULL PRIMARY KEY, tenant VARCHAR(20), owner_id BIGINT, kind VARCHAR(20),
+		created_at `+h.Timestamp+`, expires_at `+h.Timestamp+`)`)
+	exec(t, d, `CREATE INDEX events_tenant_created ON events (tenant, created_at)`)
+	exec(t, d, `CREATE UNIQUE INDEX events_owner_kind ON events (owner_id, kind)`)
+	exec(t, d, `CREATE TABLE bare (id BIGINT NOT NULL PRIMARY KEY, created_at `+h.Timestamp+`)`)
+	s, err := d.Introspect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := s.Table("events")
+	byName := map[string]dialect.Index{}
+	for _, ix := range events.Indexes {
+		byName[ix.Name] = ix
+	}
+	if ix := byName["events_tenant_created"]; !reflect.DeepEqual(ix.Columns, []string{"tenant", "created_at"}) || ix.Unique {
+		t.Errorf("events_tenant_created = %+v, want columns [tenant created_at], not unique (indexes %+v)", ix, events.Indexes)
+	}
+	if ix := byName["events_owner_kind"]; !reflect.DeepEqual(ix.Columns, []string{"owner_id", "kind"}) || !ix.Unique {
+		t.Errorf("events_owner_kind = %+v, want columns [owner_id kind], unique (indexes %+v)", ix, events.Indexes)
+	}
+	for _, tc := range []struct {
+		cols []string
+		want bool
+	}{
+		{[]string{"id"}, true}, // the primary key
+		{[]string{"tenant"}, true},
+		{[]string{"tenant", "created_at"}, true},
+		{[]string{"created_at"}, false}, // second in its index: no lookup by it alone
+		{[]string{"owner_id"}, true},
+		{[]string{"expires_at"}, false},
+	} {
+		if got := events.Leads(tc.cols...); got != tc.want {
+			t.Errorf("events.Leads(%v) = %v, want %v", tc.cols, got, tc.want)
+		}
+	}
+	bare, _ := s.Table("bare")
+	if bare.Indexes == nil {
+		t.Errorf("bare.Indexes is nil: a table without indexes reads as an empty list, nil means not introspected")
+	}
+	if bare.Leads("created_at") || !bare.Leads("id") {
+		t.Errorf("bare: Leads(created_at) = %v, Leads(id) = %v; want false, true", bare.Leads("created_at"), bare.Leads("id"))
+	}
+
 }

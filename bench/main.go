@@ -1,0 +1,276 @@
+// Command bench measures Lethe against what each database does on its own
+// (issue 7): it builds its data in a fresh schema or database, runs each
+// case side by side with its baseline on an identical copy in the same
+// run, checks Lethe's result, and prints one table (or JSON).
+//
+//	go run ./bench [--rows N] [--quick] [--json] [--dialects sqlite,postgres,mysql]
+//	               [--cases purge,anonymize,ptarchiver,erasure,export]
+//
+// Servers come from LETHE_TEST_POSTGRES and LETHE_TEST_MYSQL (or --postgres
+// and --mysql); a dialect without a URL is skipped with a message. Lethe's
+// side of each case runs in a child process (this program re-executed), so
+// the peak RSS reported is Lethe's alone, read from getrusage when the
+// child exits.
+//
+// The exit status is 1 when Lethe's result is wrong (rows left, values
+// written, ledger counts), 2 on a usage or setup error; never because of
+// speed.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Row is one line of the table: one side of one case on one dialect.
+type Row struct {
+	Case      string   `json:"case"`
+	Dialect   string   `json:"dialect"`
+	Side      string   `json:"side"` // "lethe" or the baseline's name
+	Rows      int64    `json:"rows"`
+	Seconds   float64  `json:"seconds"`
+	RowsPerS  float64  `json:"rows_per_s"`
+	Ratio     *float64 `json:"ratio_to_baseline,omitempty"`
+	LongestTx *float64 `json:"longest_tx_ms,omitempty"`
+	PeakRSS   *float64 `json:"peak_rss_mb,omitempty"`
+	P50       *float64 `json:"p50_ms,omitempty"`
+	P95       *float64 `json:"p95_ms,omitempty"`
+	P99       *float64 `json:"p99_ms,omitempty"`
+	Note      string   `json:"note,omitempty"`
+}
+
+// Report is the whole run, as --json prints it.
+type Report struct {
+	Scale    int64    `json:"rows"`
+	Rows     []Row    `json:"results"`
+	Skipped  []string `json:"skipped,omitempty"`
+	Failures []string `json:"failures,omitempty"`
+}
+
+type config struct {
+	rows     int64 // the purge table's rows; the other cases scale from it
+	quick    bool
+	json     bool
+	dialects []string
+	cases    []string
+	urls     map[string]string
+	batch    int
+	samples  int // erasure: subjects erased
+	log      io.Writer
+}
+
+var allCases = []string{"purge", "anonymize", "ptarchiver", "erasure", "export"}
+
+func main() {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(childMain(os.Stdin, os.Stdout))
+	}
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := run(ctx, cfg)
+	if rep != nil {
+		if cfg.json {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(rep)
+		} else {
+			printTable(os.Stdout, rep)
+		}
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	case len(rep.Failures) > 0:
+		fmt.Fprintln(os.Stderr, "bench: Lethe's result is WRONG:")
+		for _, f := range rep.Failures {
+			fmt.Fprintln(os.Stderr, "  "+f)
+		}
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (*config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	rows := fs.Int64("rows", 2_000_000, "rows of the purge table; the other cases scale from it (anonymize: rows/2 subjects and 3*rows/2 owned rows; erasure: 5*rows in all; export: rows/20 owned rows)")
+	quick := fs.Bool("quick", false, "a quick run: --rows 100000 and 200 erasures, for CI")
+	js := fs.Bool("json", false, "print JSON instead of a table")
+	dialects := fs.String("dialects", "sqlite,postgres,mysql", "dialects to run")
+	cases := fs.String("cases", strings.Join(allCases, ","), "cases to run")
+	pg := fs.String("postgres", os.Getenv("LETHE_TEST_POSTGRES"), "PostgreSQL server URL (default $LETHE_TEST_POSTGRES)")
+	my := fs.String("mysql", os.Getenv("LETHE_TEST_MYSQL"), "MariaDB/MySQL server URL (default $LETHE_TEST_MYSQL)")
+	batch := fs.Int("batch", 0, "rows per batch transaction (0: the engine's default)")
+	samples := fs.Int("erasures", 1000, "erasure case: subjects to erase")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	cfg := &config{rows: *rows, quick: *quick, json: *js, batch: *batch, samples: *samples, log: os.Stderr,
+		urls: map[string]string{"postgres": *pg, "mysql": *my}}
+	if *quiet {
+		cfg.log = io.Discard
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if cfg.quick {
+		if !set["rows"] {
+			cfg.rows = 100_000
+		}
+		if !set["erasures"] {
+			cfg.samples = 200
+		}
+	}
+	if cfg.rows < 100 {
+		return nil, fmt.Errorf("--rows %d: give at least 100", cfg.rows)
+	}
+	for _, d := range strings.Split(*dialects, ",") {
+		d = strings.TrimSpace(d)
+		switch d {
+		case "sqlite", "postgres", "mysql":
+			cfg.dialects = append(cfg.dialects, d)
+		case "":
+		default:
+			return nil, fmt.Errorf("--dialects: unknown dialect %q: write sqlite, postgres or mysql", d)
+		}
+	}
+	for _, c := range strings.Split(*cases, ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		known := false
+		for _, k := range allCases {
+			known = known || k == c
+		}
+		if !known {
+			return nil, fmt.Errorf("--cases: unknown case %q: cases are %s", c, strings.Join(allCases, ", "))
+		}
+		cfg.cases = append(cfg.cases, c)
+	}
+	return cfg, nil
+}
+
+// benchCase runs one case on one dialect in a fresh scratch database and
+// returns its rows; problems are Lethe's wrong results.
+type benchCase func(ctx context.Context, cfg *config, s *scratch) (rows []Row, problems []string, err error)
+
+var cases = map[string]benchCase{
+	"purge":      purgeCase,
+	"anonymize":  anonymizeCase,
+	"ptarchiver": ptArchiverCase,
+	"erasure":    erasureCase,
+	"export":     exportCase,
+}
+
+// errSkip says a case does not apply; its message says why.
+type errSkip struct{ why string }
+
+func (e errSkip) Error() string { return e.why }
+
+func run(ctx context.Context, cfg *config) (*Report, error) {
+	rep := &Report{Scale: cfg.rows}
+	for _, dn := range cfg.dialects {
+		if dn != "sqlite" && cfg.urls[dn] == "" {
+			env := map[string]string{"postgres": "LETHE_TEST_POSTGRES", "mysql": "LETHE_TEST_MYSQL"}[dn]
+			rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s: set %s (or --%s) to run it", dn, env, dn))
+			continue
+		}
+		for _, cn := range cfg.cases {
+			fmt.Fprintf(cfg.log, "bench: %s on %s ...\n", cn, dn)
+			s, err := newScratch(ctx, dn, cfg.urls[dn])
+			if err != nil {
+				return rep, fmt.Errorf("%s: fresh database: %w", dn, err)
+			}
+			rows, problems, err := cases[cn](ctx, cfg, s)
+			if cerr := s.close(); cerr != nil && err == nil {
+				err = fmt.Errorf("drop %s: %w", s.name, cerr)
+			}
+			var skip errSkip
+			if errors.As(err, &skip) {
+				rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s on %s: %s", cn, dn, skip.why))
+				continue
+			}
+			if err != nil {
+				return rep, fmt.Errorf("%s on %s: %w", cn, dn, err)
+			}
+			rep.Rows = append(rep.Rows, rows...)
+			for _, p := range problems {
+				rep.Failures = append(rep.Failures, fmt.Sprintf("%s on %s: %s", cn, dn, p))
+			}
+		}
+	}
+	return rep, nil
+}
+
+func printTable(w io.Writer, rep *Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "case\tdialect\tside\trows\tseconds\trows/s\tratio\tlongest tx ms\tpeak RSS MB\tp50 ms\tp95 ms\tp99 ms\t")
+	opt := func(v *float64, prec int) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.*f", prec, *v)
+	}
+	for _, r := range rep.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Case, r.Dialect, r.Side, r.Rows, r.Seconds, r.RowsPerS,
+			opt(r.Ratio, 2), opt(r.LongestTx, 0), opt(r.PeakRSS, 0), opt(r.P50, 1), opt(r.P95, 1), opt(r.P99, 1))
+	}
+	tw.Flush()
+	for _, r := range rep.Rows {
+		if r.Note != "" {
+			fmt.Fprintf(w, "note: %s/%s/%s: %s\n", r.Case, r.Dialect, r.Side, r.Note)
+		}
+	}
+	for _, s := range rep.Skipped {
+		fmt.Fprintln(w, "skipped:", s)
+	}
+	if len(rep.Failures) == 0 {
+		fmt.Fprintf(w, "correctness: every check passed (scale --rows %d)\n", rep.Scale)
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// sides builds the two rows of a case: Lethe's, with its ratio to the
+// baseline's rows/s, and the baseline's.
+func sides(cs, dn string, lethe *outcome, base Row) []Row {
+	l := Row{Case: cs, Dialect: dn, Side: "lethe", Rows: lethe.Rows, Seconds: lethe.Seconds, PeakRSS: ptr(lethe.MaxRSSMB)}
+	if lethe.Seconds > 0 {
+		l.RowsPerS = float64(lethe.Rows) / lethe.Seconds
+	}
+	if lethe.LongestTx >= 0 {
+		l.LongestTx = ptr(lethe.LongestTx)
+	}
+	if lethe.Batches > 0 {
+		l.Note = fmt.Sprintf("%d batch transactions, %.2f s inside them; the rest is planning (counts per tenant, the guard) and ledger entries", lethe.Batches, lethe.InBatches)
+	}
+	base.Case, base.Dialect = cs, dn
+	if base.Seconds > 0 {
+		base.RowsPerS = float64(base.Rows) / base.Seconds
+	}
+	if base.RowsPerS > 0 {
+		l.Ratio = ptr(l.RowsPerS / base.RowsPerS)
+	}
+	return []Row{l, base}
+}
+
+// timed runs fn and returns its duration.
+func timed(fn func() error) (time.Duration, error) {
+	start := time.Now()
+	err := fn()
+	return time.Since(start), err
+}

@@ -1,0 +1,233 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"lethe"
+	"lethe/dialect"
+	"lethe/mask"
+)
+
+// anonymize masks the rows of n with the given keys that are not masked
+// yet, and with cascade the rows every dataset owned by them holds,
+// through chains, with the same person's token. Each table's rows are
+// written by a few multi-row UPDATEs (dialect.UpdateRows) rather than one
+// statement per row, which is what bounds a sweep's speed on a server.
+func (e *Engine) anonymize(ctx context.Context, tx *sql.Tx, n *node, tenant string, keys []any, stamp string, at time.Time, cascade bool, c counts) error {
+	rows, err := e.readForMask(ctx, tx, n, keys)
+	if err != nil {
+		return err
+	}
+	var extra []lethe.Assignment
+	if stamp != "" {
+		extra = []lethe.Assignment{{Column: stamp, Value: dialect.TimeArg(e.d, at, e.policy.Timezone)}}
+	}
+	people := map[string]person{}
+	var done []any
+	w := e.newMaskWriter(n, extra)
+	for _, r := range rows {
+		p := e.tokenOf(n, r)
+		if stamp == "" && e.masked(n, r, p) {
+			continue // masked by an earlier run
+		}
+		if err := w.add(ctx, tx, tenant, r, p, at); err != nil {
+			return err
+		}
+		c[n.name]++
+		people[keyText(r[n.key])] = p
+		done = append(done, r[n.key])
+	}
+	if err := w.flush(ctx, tx); err != nil {
+		return err
+	}
+	if cascade {
+		return e.anonymizeOwned(ctx, tx, n.name, tenant, done, people, at, c)
+	}
+	return nil
+}
+
+// anonymizeOwned masks the rows owned by the given owner keys, and what
+// those rows own in turn.
+func (e *Engine) anonymizeOwned(ctx context.Context, tx *sql.Tx, owner, tenant string, ownerKeys []any, people map[string]person, at time.Time, c counts) error {
+	if len(ownerKeys) == 0 {
+		return nil
+	}
+	for _, child := range e.children(owner) {
+		cols := make([]string, 0, len(child.fields)+len(child.suppress))
+		for _, f := range child.fields {
+			cols = append(cols, f.Column)
+		}
+		cols = append(cols, child.suppress...)
+		rows, err := e.selectIn(ctx, tx, child, child.owner.Column, ownerKeys, cols)
+		if err != nil {
+			return err
+		}
+		childPeople := map[string]person{}
+		childKeys := make([]any, 0, len(rows))
+		w := e.newMaskWriter(child, nil)
+		for _, r := range rows {
+			p := people[keyText(r[child.owner.Column])]
+			childPeople[keyText(r[child.key])] = p
+			childKeys = append(childKeys, r[child.key])
+			if len(child.fields) == 0 {
+				continue
+			}
+			if err := w.add(ctx, tx, tenant, r, p, at); err != nil {
+				return err
+			}
+			c[child.name]++
+		}
+		if err := w.flush(ctx, tx); err != nil {
+			return err
+		}
+		if err := e.anonymizeOwned(ctx, tx, child.name, tenant, childKeys, childPeople, at, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maskWriter gathers the masked values of rows of one table and writes
+// them with dialect.UpdateRows; a table whose types PostgreSQL cannot be
+// told falls back to maskRow.
+type maskWriter struct {
+	e     *Engine
+	n     *node
+	extra []lethe.Assignment
+	cols  []string // fields written (keep excluded)
+	types []string // key, then cols
+	bulk  bool
+	rows  [][]any
+}
+
+func (e *Engine) newMaskWriter(n *node, extra []lethe.Assignment) *maskWriter {
+	w := &maskWriter{e: e, n: n, extra: extra, bulk: true}
+	for _, f := range n.fields {
+		if f.Mask.Kind != lethe.MaskKeep {
+			w.cols = append(w.cols, f.Column)
+		}
+	}
+	w.types = append(w.types, e.castType(n.table, n.key))
+	for _, col := range w.cols {
+		w.types = append(w.types, e.castType(n.table, col))
+	}
+	if e.d.Name() == "postgres" {
+		for _, t := range w.types {
+			w.bulk = w.bulk && t != ""
+		}
+	}
+	return w
+}
+
+// castType is the type a VALUES parameter is cast to on PostgreSQL: the
+// column's own, when it can be written as a cast.
+func (e *Engine) castType(table, column string) string {
+	t, ok := e.schema.Table(table)
+	if !ok {
+		return ""
+	}
+	c, ok := t.Column(column)
+	if !ok || c.Type == "" || strings.ContainsAny(c.Type, `"()[]`) || strings.EqualFold(c.Type, "USER-DEFINED") || strings.EqualFold(c.Type, "ARRAY") {
+		return ""
+	}
+	return c.Type
+}
+
+// add keeps the row's suppressed fields as digests, as maskRow does, and
+// queues its masked values.
+func (w *maskWriter) add(ctx context.Context, tx *sql.Tx, tenant string, r dialect.Row, p person, at time.Time) error {
+	e, n := w.e, w.n
+	if !w.bulk {
+		return e.maskRow(ctx, tx, n, tenant, r, p, w.extra, at)
+	}
+	for _, col := range n.suppress {
+		if v, ok := r[col].(string); ok && v != "" {
+			err := dialect.InsertIgnore(ctx, e.d, tx, "lethe_suppression", []string{"tenant", "digest", "created_at"},
+				[]any{tenant, e.masker.Digest(v), e.timeArg(at)})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if len(w.cols)+len(w.extra) == 0 {
+		return nil
+	}
+	vals := make([]any, 0, len(w.cols)+1)
+	vals = append(vals, r[n.key])
+	for _, f := range n.fields {
+		if f.Mask.Kind == lethe.MaskKeep {
+			continue
+		}
+		v, err := e.masker.Apply(f.Mask, e.column(n.table, f.Column), mask.Input{Value: r[f.Column], Token: p.token, Names: p.names})
+		if err != nil {
+			return err
+		}
+		vals = append(vals, v)
+	}
+	w.rows = append(w.rows, vals)
+	return nil
+}
+
+// flush writes the queued rows. Columns whose value is the same in every
+// row (clear, fixed) are bound once.
+func (w *maskWriter) flush(ctx context.Context, tx *sql.Tx) error {
+	if len(w.rows) == 0 {
+		return nil
+	}
+	same := append([]lethe.Assignment{}, w.extra...)
+	var cols, types []string
+	types = append(types, w.types[0])
+	keepIdx := []int{0}
+	for j, col := range w.cols {
+		if v, ok := constant(w.rows, j+1); ok {
+			same = append(same, lethe.Assignment{Column: col, Value: v})
+			continue
+		}
+		cols = append(cols, col)
+		types = append(types, w.types[j+1])
+		keepIdx = append(keepIdx, j+1)
+	}
+	rows := w.rows
+	if len(keepIdx) < len(w.cols)+1 {
+		rows = make([][]any, len(w.rows))
+		for i, r := range w.rows {
+			row := make([]any, len(keepIdx))
+			for k, j := range keepIdx {
+				row[k] = r[j]
+			}
+			rows[i] = row
+		}
+	}
+	_, err := dialect.UpdateRows(ctx, w.e.d, tx, w.n.table, w.n.key, same, cols, types, rows)
+	w.rows = w.rows[:0]
+	return err
+}
+
+// constant reports whether column j holds one value (NULL or one text) in
+// every row.
+func constant(rows [][]any, j int) (any, bool) {
+	first := rows[0][j]
+	switch first.(type) {
+	case nil, string:
+	default:
+		return nil, false
+	}
+	for _, r := range rows[1:] {
+		switch v := r[j].(type) {
+		case nil:
+			if first != nil {
+				return nil, false
+			}
+		case string:
+			if s, ok := first.(string); !ok || s != v {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return first, true
+}
