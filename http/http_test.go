@@ -69,6 +69,7 @@ func serve(t testing.TB, d dialect.Dialect) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.ArchiveDir = t.TempDir() // never the source tree
 	e, err := engine.New(ctx, p, d, engine.Config{Secret: []byte("lethe-http-test-secret")})
 	if err != nil {
 		t.Fatal(err)
