@@ -180,3 +180,29 @@ func ParseType(declared string) (base string, length int) {
 func isText(base string) bool {
 	return strings.Contains(base, "char") || strings.Contains(base, "text") || strings.Contains(base, "clob")
 }
+
+// Column type families, by the names the three databases give their types.
+
+// IsInteger reports an integer type (integer, bigint, int(11), serial ...).
+func (c *Column) IsInteger() bool {
+	return strings.Contains(c.Type, "int") || c.Type == "bigserial" || c.Type == "serial"
+}
+
+// IsText reports a type that holds text (SQLite's untyped columns too).
+func (c *Column) IsText() bool {
+	t := c.Type
+	return strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "clob") ||
+		t == "" || t == "json" || t == "jsonb" || t == "citext"
+}
+
+// IsNativeTime reports a date or time type proper.
+func (c *Column) IsNativeTime() bool {
+	return strings.Contains(c.Type, "time") || strings.Contains(c.Type, "date")
+}
+
+// HoldsTime reports whether the column can serve as a clock: a time type,
+// or text where the schema allows text clocks (SQLite, where applications
+// store ISO-8601 text in TEXT, TIMESTAMP or DATETIME columns alike).
+func (s *Schema) HoldsTime(c *Column) bool {
+	return c.IsNativeTime() || (s.TextClocks && c.IsText())
+}

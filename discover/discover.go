@@ -350,7 +350,7 @@ func (t *table) hasPersonal() (personal, email bool) {
 			continue
 		}
 		personal = true
-		email = email || (k == kindEmail && isText(c))
+		email = email || (k == kindEmail && c.IsText())
 	}
 	return personal, email
 }

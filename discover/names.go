@@ -108,29 +108,6 @@ func singular(table string) string {
 	return table[:i] + table[i:i+k] + s[k:] + table[i+len(lw):]
 }
 
-// Column type families, as policy.Bind reads them, so that what the draft
-// proposes is what Bind accepts.
-
-func isInteger(c *dialect.Column) bool {
-	return strings.Contains(c.Type, "int") || c.Type == "bigserial" || c.Type == "serial"
-}
-
-func isText(c *dialect.Column) bool {
-	t := c.Type
-	return strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "clob") ||
-		t == "" || t == "json" || t == "jsonb" || t == "citext"
-}
-
-func isTime(s *dialect.Schema, c *dialect.Column) bool {
-	t := c.Type
-	return strings.Contains(t, "time") || strings.Contains(t, "date") || (s.TextClocks && isText(c))
-}
-
-// isNativeTime is a time type proper, not text that may hold one.
-func isNativeTime(c *dialect.Column) bool {
-	return strings.Contains(c.Type, "time") || strings.Contains(c.Type, "date")
-}
-
 func isBool(c *dialect.Column) bool {
 	return strings.Contains(c.Type, "bool") || c.Type == "bit" || c.Type == "tinyint"
 }
@@ -138,7 +115,7 @@ func isBool(c *dialect.Column) bool {
 // sampleable says a column may hold text worth reading: plain text types,
 // not JSON documents, not codes too short for an address or a number.
 func sampleable(c *dialect.Column) bool {
-	if !isText(c) || c.Type == "json" || c.Type == "jsonb" {
+	if !c.IsText() || c.Type == "json" || c.Type == "jsonb" {
 		return false
 	}
 	return c.MaxLength == 0 || c.MaxLength >= 7
@@ -147,5 +124,5 @@ func sampleable(c *dialect.Column) bool {
 // sameFamily says a column could hold another's key: both integers or both
 // text, or the same type (uuid).
 func sameFamily(a, b *dialect.Column) bool {
-	return a.Type == b.Type || (isInteger(a) && isInteger(b)) || (isText(a) && isText(b))
+	return a.Type == b.Type || (a.IsInteger() && b.IsInteger()) || (a.IsText() && b.IsText())
 }

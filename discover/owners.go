@@ -173,7 +173,7 @@ func (a *analysis) describeOwner(t *table) {
 	}
 	others := 0
 	for _, c := range t.t.Columns {
-		if t.fkCols[c.Name] == nil && !t.isPK(c.Name) && !a.isTenant(c.Name) && !isNativeTime(c) {
+		if t.fkCols[c.Name] == nil && !t.isPK(c.Name) && !a.isTenant(c.Name) && !c.IsNativeTime() {
 			others++
 		}
 	}

@@ -121,7 +121,7 @@ func nameKind(column string) (kind, reach) {
 // maskFor proposes the mask for a column of kind k that fits the column's
 // type and nullability, or says why none does.
 func maskFor(k kind, c *dialect.Column) (lethe.Mask, string, bool) {
-	text := isText(c)
+	text := c.IsText()
 	clearOrEmpty := func() (lethe.Mask, string, bool) {
 		switch {
 		case c.Nullable:

@@ -87,9 +87,9 @@ func (a *analysis) clock(t *table, names []string) *lethe.ClockColumn {
 				continue
 			}
 			switch {
-			case isInteger(c):
+			case c.IsInteger():
 				return &lethe.ClockColumn{Name: c.Name, Unit: a.unixUnit(t, c, suffix)}
-			case isTime(a.s, c):
+			case a.s.HoldsTime(c):
 				return &lethe.ClockColumn{Name: c.Name}
 			}
 		}
@@ -121,7 +121,7 @@ func (a *analysis) unixUnit(t *table, c *dialect.Column, suffix string) lethe.Cl
 func (a *analysis) stampColumn(t *table, names []string) string {
 	for _, want := range names {
 		for _, c := range t.t.Columns {
-			if norm(c.Name) == want && isTime(a.s, c) {
+			if norm(c.Name) == want && a.s.HoldsTime(c) {
 				return c.Name
 			}
 		}
@@ -144,7 +144,7 @@ func (a *analysis) flagColumn(t *table) *lethe.Assignment {
 				switch {
 				case isBool(c):
 					return &lethe.Assignment{Column: c.Name, Value: list.off}
-				case isInteger(c):
+				case c.IsInteger():
 					v := int64(0)
 					if list.off {
 						v = 1

@@ -200,7 +200,7 @@ func (e *Engine) keyValue(n *node, id string) (any, bool) {
 		return nil, false
 	}
 	c, ok := t.Column(n.key)
-	if ok && strings.Contains(c.Type, "int") {
+	if ok && c.IsInteger() {
 		v, err := strconv.ParseInt(id, 10, 64)
 		return v, err == nil && strconv.FormatInt(v, 10) == id
 	}

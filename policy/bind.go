@@ -121,7 +121,7 @@ func (b *binder) subject(sub *lethe.Subject) {
 			b.column(sp+".set."+st.Set[i].Column+lethe.KeySuffix, t, &st.Set[i].Column)
 		}
 		if st.Stamp != "" {
-			if c := b.column(sp+".stamp", t, &st.Stamp); c != nil && !b.isTime(c) {
+			if c := b.column(sp+".stamp", t, &st.Stamp); c != nil && !b.s.HoldsTime(c) {
 				b.errorAt(sp+".stamp", "stamp column %s is %s; it records a time: use a timestamp (or text on SQLite) column", c.Name, c.Type)
 			}
 		}
@@ -182,7 +182,7 @@ func (b *binder) fields(path string, t *dialect.Table, fields []lethe.Field) {
 		}
 		switch f.Mask.Kind {
 		case lethe.MaskPseudonym, lethe.MaskEmail, lethe.MaskHMAC, lethe.MaskRedact:
-			if !isText(c) {
+			if !c.IsText() {
 				b.errorAt(fp, "mask %s writes text, but column %s is %s: use clear, keep or {fixed: ...} for it", f.Mask.Kind, c.Name, c.Type)
 			}
 		case lethe.MaskClear:
@@ -200,20 +200,20 @@ func (b *binder) clock(path string, t *dialect.Table, c *lethe.Clock) {
 		if dc == nil {
 			continue
 		}
-		integer := isInteger(dc)
+		integer := dc.IsInteger()
 		switch {
 		case col.Unit != lethe.ClockNative && !integer:
 			b.errorAt(path, "clock %s is %s, but unit %s reads integer Unix time: leave the unit out for a timestamp column", dc.Name, dc.Type, col.Unit)
 		case col.Unit == lethe.ClockNative && integer:
 			b.errorAt(path, "clock %s holds integers: write {column: %s, unit: seconds} (or milliseconds) so Lethe reads it as Unix time", dc.Name, dc.Name)
-		case col.Unit == lethe.ClockNative && !b.isTime(dc):
+		case col.Unit == lethe.ClockNative && !b.s.HoldsTime(dc):
 			b.errorAt(path, "clock %s is %s, which does not hold a time: name a timestamp column", dc.Name, dc.Type)
 		}
 	}
 }
 
 func (b *binder) softDelete(path string, t *dialect.Table, s *lethe.SoftDelete) {
-	if c := b.column(path+".column", t, &s.Column); c != nil && !b.isTime(c) {
+	if c := b.column(path+".column", t, &s.Column); c != nil && !b.s.HoldsTime(c) {
 		b.errorAt(path+".column", "soft-delete column %s is %s; purge_after counts from it: use a timestamp column", c.Name, c.Type)
 	}
 	for i := range s.Cascade {
@@ -234,26 +234,6 @@ func (b *binder) softDelete(path string, t *dialect.Table, s *lethe.SoftDelete) 
 			b.column(lp, ct, &link.Column)
 		}
 	}
-}
-
-// Column type families, by the names the three databases give them.
-
-func isInteger(c *dialect.Column) bool {
-	return strings.Contains(c.Type, "int") || c.Type == "bigserial" || c.Type == "serial"
-}
-
-func isText(c *dialect.Column) bool {
-	t := c.Type
-	return strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "clob") ||
-		t == "" || t == "json" || t == "jsonb" || t == "citext"
-}
-
-// isTime accepts native time types, and text where the schema allows text
-// clocks (SQLite, where applications store ISO-8601 text in TEXT, TIMESTAMP
-// or DATETIME columns alike).
-func (b *binder) isTime(c *dialect.Column) bool {
-	t := c.Type
-	return strings.Contains(t, "time") || strings.Contains(t, "date") || (b.s.TextClocks && isText(c))
 }
 
 // IndexWarnings lists, as located warnings, the indexes the policy needs
