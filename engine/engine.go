@@ -190,10 +190,4 @@ func (e *Engine) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // timeArg is how Lethe's own tables store a time.
-func (e *Engine) timeArg(t time.Time) any {
-	t = t.UTC().Truncate(time.Microsecond)
-	if e.d.Name() == "sqlite" {
-		return t.Format("2006-01-02 15:04:05.000000")
-	}
-	return t
-}
+func (e *Engine) timeArg(t time.Time) any { return dialect.StoredTime(e.d, t) }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lethe"
+	"lethe/dialect"
 )
 
 // Hold is a legal hold: while it stands, no anonymization or deletion
@@ -36,7 +37,7 @@ func (e *Engine) AddHold(ctx context.Context, h Hold) (Hold, error) {
 	h.CreatedAt = h.CreatedAt.UTC().Truncate(time.Microsecond)
 	query := "INSERT INTO lethe_holds (tenant, subject_kind, subject_key, reason, created_by, created_at) VALUES (" +
 		d.Placeholder(1) + ", " + d.Placeholder(2) + ", " + d.Placeholder(3) + ", " + d.Placeholder(4) + ", " + d.Placeholder(5) + ", " + d.Placeholder(6) + ")"
-	id, err := insertID(ctx, e, query, h.Tenant, nullable(h.SubjectKind), nullable(h.SubjectKey), h.Reason, h.CreatedBy, e.timeArg(h.CreatedAt))
+	id, err := dialect.InsertID(ctx, e.d, e.d.DB(), query, h.Tenant, nullable(h.SubjectKind), nullable(h.SubjectKey), h.Reason, h.CreatedBy, e.timeArg(h.CreatedAt))
 	if err != nil {
 		return Hold{}, fmt.Errorf("add hold: %w", err)
 	}
@@ -49,20 +50,6 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-// insertID runs an INSERT and returns the new row's id.
-func insertID(ctx context.Context, e *Engine, query string, args ...any) (int64, error) {
-	if e.d.Name() == "postgres" {
-		var id int64
-		err := e.d.DB().QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
-		return id, err
-	}
-	res, err := e.d.DB().ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
 }
 
 // Holds lists the holds of a tenant, or of every tenant when all is true.
@@ -93,8 +80,12 @@ func (e *Engine) Holds(ctx context.Context, tenant string, all bool) ([]Hold, er
 		if key != nil {
 			h.SubjectKey = *key
 		}
-		if h.CreatedAt, err = scanTime(created); err != nil {
+		at, err := dialect.ScanTime(created)
+		if err != nil {
 			return nil, err
+		}
+		if at != nil {
+			h.CreatedAt = *at
 		}
 		out = append(out, h)
 	}
@@ -142,30 +133,4 @@ func (e *Engine) heldFor(ctx context.Context, tenant string) (heldSet, error) {
 
 func (h heldSet) subject(kind string, key any) bool {
 	return h.subjects[kind][fmt.Sprint(key)]
-}
-
-// scanTime reads a time from Lethe's own tables: a time.Time on PostgreSQL
-// and MySQL, text on SQLite.
-func scanTime(v any) (time.Time, error) {
-	switch t := v.(type) {
-	case time.Time:
-		return t.UTC(), nil
-	case string:
-		return parseStoredTime(t)
-	case []byte:
-		return parseStoredTime(string(t))
-	case nil:
-		return time.Time{}, nil
-	default:
-		return time.Time{}, fmt.Errorf("cannot read %T as a time", v)
-	}
-}
-
-func parseStoredTime(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("cannot read %q as a time", s)
 }

@@ -153,26 +153,10 @@ func (b *builder) selectList() string {
 // forUpdate locks the rows a SELECT reads until the transaction ends.
 // SQLite has no row locks: its write transactions (BEGIN IMMEDIATE) hold
 // the database's one write lock from the start.
-func (b *builder) forUpdate() string {
-	if b.d.Name() == "sqlite" {
-		return ""
-	}
-	return " FOR UPDATE"
-}
+func (b *builder) forUpdate() string { return dialect.ForUpdate(b.d) }
 
-// sqliteTimeLayout is how times are stored in SQLite's TEXT columns: UTC,
-// fixed width so text order is time order, in the form SQLite's date
-// functions and the driver's own time format use.
-const sqliteTimeLayout = "2006-01-02 15:04:05.000000-07:00"
-
-// timeArg is the value to bind for a time in the dialect's column type.
-func (b *builder) timeArg(t time.Time) any {
-	t = normTime(t)
-	if b.d.Name() == "sqlite" {
-		return t.Format(sqliteTimeLayout)
-	}
-	return t
-}
+// timeArg is the value to bind for a time.
+func (b *builder) timeArg(t time.Time) any { return dialect.StoredTime(b.d, t) }
 
 func (b *builder) timePtrArg(t *time.Time) any {
 	if t == nil {
@@ -189,32 +173,6 @@ func nullable(s string) any {
 	return s
 }
 
-// scanTime reads a time column: time.Time from PostgreSQL and MySQL, text
-// from SQLite.
-func scanTime(v any) (*time.Time, error) {
-	var s string
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case time.Time:
-		t := normTime(x)
-		return &t, nil
-	case string:
-		s = x
-	case []byte:
-		s = string(x)
-	default:
-		return nil, fmt.Errorf("cannot read %T as a time", v)
-	}
-	// A fraction of any length is accepted after the seconds.
-	for _, layout := range []string{"2006-01-02 15:04:05Z07:00", time.RFC3339, "2006-01-02 15:04:05", "2006-01-02T15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = normTime(t)
-			return &t, nil
-		}
-	}
-	return nil, fmt.Errorf("cannot read %q as a time", s)
-}
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -230,15 +188,15 @@ func scanEntry(r scanner) (Entry, error) {
 	e.Seq = seq.Int64
 	e.SubjectKey, e.Note, e.Detail = subject.String, note.String, detail.String
 	e.PrevHash, e.Hash = prevHash.String, hash.String
-	t, err := scanTime(at)
+	t, err := dialect.ScanTime(at)
 	if err != nil || t == nil {
 		return Entry{}, fmt.Errorf("ledger entry %d: at: %v", e.ID, err)
 	}
 	e.At = *t
-	if e.Cutoff, err = scanTime(cutoff); err != nil {
+	if e.Cutoff, err = dialect.ScanTime(cutoff); err != nil {
 		return Entry{}, fmt.Errorf("ledger entry %d: cutoff: %w", e.ID, err)
 	}
-	if e.SealedAt, err = scanTime(sealedAt); err != nil {
+	if e.SealedAt, err = dialect.ScanTime(sealedAt); err != nil {
 		return Entry{}, fmt.Errorf("ledger entry %d: sealed_at: %w", e.ID, err)
 	}
 	return e, nil

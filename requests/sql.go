@@ -3,7 +3,6 @@ package requests
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,10 +26,6 @@ var requestColumns = []string{"id", "kind", "subject_kind", "subject_key", "tena
 
 var eventColumns = []string{"id", "request_id", "at", "actor", "event", "from_status", "to_status", "note"}
 
-// sqliteTime is how a time is written in SQLite's TEXT columns: UTC and
-// fixed width, so text order is time order.
-const sqliteTime = "2006-01-02 15:04:05.000000"
-
 // norm is a time as the database gives it back.
 func norm(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
@@ -45,13 +40,7 @@ func (b *builder) arg(v any) string {
 	return b.d.Placeholder(len(b.args))
 }
 
-func (b *builder) time(t time.Time) string {
-	t = norm(t)
-	if b.d.Name() == "sqlite" {
-		return b.arg(t.Format(sqliteTime))
-	}
-	return b.arg(t)
-}
+func (b *builder) time(t time.Time) string { return b.arg(dialect.StoredTime(b.d, t)) }
 
 func (b *builder) timePtr(t *time.Time) string {
 	if t == nil {
@@ -78,53 +67,16 @@ func (b *builder) list(cols []string) string {
 // forUpdate locks the rows a SELECT reads until the transaction ends.
 // SQLite has no row locks: its write transactions (BEGIN IMMEDIATE) take
 // the database's one write lock from the start.
-func (b *builder) forUpdate() string {
-	if b.d.Name() == "sqlite" {
-		return ""
-	}
-	return " FOR UPDATE"
-}
+func (b *builder) forUpdate() string { return dialect.ForUpdate(b.d) }
 
 // insert runs an INSERT of cols (placeholders already bound in b) and
 // returns the new row's id: RETURNING on PostgreSQL, LastInsertId
 // elsewhere.
 func (b *builder) insert(ctx context.Context, tx *sql.Tx, table string, cols []string, values []string) (int64, error) {
 	query := "INSERT INTO " + b.d.Quote(table) + " (" + b.list(cols) + ") VALUES (" + strings.Join(values, ", ") + ")"
-	if b.d.Name() == "postgres" {
-		var id int64
-		err := tx.QueryRowContext(ctx, query+" RETURNING id", b.args...).Scan(&id)
-		return id, err
-	}
-	res, err := tx.ExecContext(ctx, query, b.args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	return dialect.InsertID(ctx, b.d, tx, query, b.args...)
 }
 
-func scanTime(v any) (*time.Time, error) {
-	var s string
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case time.Time:
-		t := norm(x)
-		return &t, nil
-	case string:
-		s = x
-	case []byte:
-		s = string(x)
-	default:
-		return nil, fmt.Errorf("cannot read %T as a time", v)
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = norm(t)
-			return &t, nil
-		}
-	}
-	return nil, fmt.Errorf("cannot read %q as a time", s)
-}
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -144,7 +96,7 @@ func scanRequest(row scanner) (Request, error) {
 		v   any
 		dst **time.Time
 	}{{verified, &r.VerifiedAt}, {fulfilled, &r.FulfilledAt}, {closed, &r.ClosedAt}} {
-		t, err := scanTime(c.v)
+		t, err := dialect.ScanTime(c.v)
 		if err != nil {
 			return Request{}, err
 		}
@@ -154,7 +106,7 @@ func scanRequest(row scanner) (Request, error) {
 		v   any
 		dst *time.Time
 	}{{received, &r.ReceivedAt}, {due, &r.DueAt}} {
-		t, err := scanTime(c.v)
+		t, err := dialect.ScanTime(c.v)
 		if err != nil {
 			return Request{}, err
 		}
@@ -173,7 +125,7 @@ func scanEvent(row scanner) (Event, error) {
 		return Event{}, err
 	}
 	ev.From, ev.To, ev.Note = from.String, to.String, note.String
-	t, err := scanTime(at)
+	t, err := dialect.ScanTime(at)
 	if err != nil {
 		return Event{}, err
 	}

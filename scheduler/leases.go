@@ -180,7 +180,7 @@ func (l *Leases) query(ctx context.Context, tail string, b *builder) ([]LeaseSta
 		}
 		var times [4]*time.Time
 		for i, v := range []any{period, claimed, expires, done} {
-			if times[i], err = scanTime(v); err != nil {
+			if times[i], err = dialect.ScanTime(v); err != nil {
 				return nil, fmt.Errorf("read leases: %w", err)
 			}
 		}
@@ -218,38 +218,5 @@ func (b *builder) arg(v any) string {
 
 func (b *builder) q(ident string) string { return b.d.Quote(ident) }
 
-// sqliteTime is how Lethe's SQLite tables store a time: UTC, fixed width,
-// so that text order is time order and "<" compares instants.
-const sqliteTime = "2006-01-02 15:04:05.000000"
+func (b *builder) time(t time.Time) string { return b.arg(dialect.StoredTime(b.d, t)) }
 
-func (b *builder) time(t time.Time) string {
-	t = t.UTC().Truncate(time.Microsecond)
-	if b.d.Name() == "sqlite" {
-		return b.arg(t.Format(sqliteTime))
-	}
-	return b.arg(t)
-}
-
-func scanTime(v any) (*time.Time, error) {
-	var s string
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case time.Time:
-		t := x.UTC()
-		return &t, nil
-	case string:
-		s = x
-	case []byte:
-		s = string(x)
-	default:
-		return nil, fmt.Errorf("cannot read %T as a time", v)
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			return &t, nil
-		}
-	}
-	return nil, fmt.Errorf("cannot read %q as a time", s)
-}

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -227,12 +226,12 @@ func (s *Store) query(ctx context.Context, query string, args ...any) ([]Token, 
 		if tenant.Valid {
 			t.Tenant = &tenant.String
 		}
-		c, err := scanTime(created)
+		c, err := dialect.ScanTime(created)
 		if err != nil || c == nil {
 			return nil, fmt.Errorf("read token %d: created_at: %v", t.ID, err)
 		}
 		t.CreatedAt = *c
-		if t.RevokedAt, err = scanTime(revoked); err != nil {
+		if t.RevokedAt, err = dialect.ScanTime(revoked); err != nil {
 			return nil, fmt.Errorf("read token %d: revoked_at: %w", t.ID, err)
 		}
 		out = append(out, t)
@@ -255,17 +254,7 @@ func (b *builder) arg(v any) string {
 
 func (b *builder) q(ident string) string { return b.d.Quote(ident) }
 
-// sqliteTime is how Lethe's SQLite tables store a time: UTC, fixed width,
-// so text order is time order.
-const sqliteTime = "2006-01-02 15:04:05.000000"
-
-func (b *builder) timeArg(t time.Time) any {
-	t = t.UTC().Truncate(time.Microsecond)
-	if b.d.Name() == "sqlite" {
-		return t.Format(sqliteTime)
-	}
-	return t
-}
+func (b *builder) timeArg(t time.Time) any { return dialect.StoredTime(b.d, t) }
 
 func nullable(s *string) any {
 	if s == nil {
@@ -274,26 +263,3 @@ func nullable(s *string) any {
 	return *s
 }
 
-func scanTime(v any) (*time.Time, error) {
-	var s string
-	switch x := v.(type) {
-	case nil:
-		return nil, nil
-	case time.Time:
-		t := x.UTC()
-		return &t, nil
-	case string:
-		s = x
-	case []byte:
-		s = string(x)
-	default:
-		return nil, fmt.Errorf("cannot read %T as a time", v)
-	}
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			t = t.UTC()
-			return &t, nil
-		}
-	}
-	return nil, errors.New("cannot read " + strconv.Quote(s) + " as a time")
-}
