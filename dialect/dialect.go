@@ -32,6 +32,8 @@ type Dialect interface {
 	Introspect(ctx context.Context) (*Schema, error)
 	// Migrate creates or updates Lethe's own tables (lethe_*).
 	Migrate(ctx context.Context) error
+	// Pending reports whether migrations of Lethe's tables have not run.
+	Pending(ctx context.Context) (bool, error)
 	// Close closes the pool.
 	Close() error
 }

@@ -615,3 +615,23 @@ func TestOpenAPI(t *testing.T) {
 	}
 	e.must(422, "GET", "/v1/requests/abc", "platform", nil, &ae)
 }
+
+// TestReadyz: ready while Lethe's migrations are all applied; 503 with the
+// reason once one is missing (here: its record removed, as a rollback or
+// an older replica's schema would leave it).
+func TestReadyz(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		e := newEnv(t, h, 20)
+		if code, body := e.call("GET", "/readyz", "", nil); code != http.StatusOK {
+			t.Fatalf("/readyz = %d %s", code, body)
+		}
+		db := e.d.DB()
+		if _, err := db.Exec("DELETE FROM lethe_migrations WHERE version_id = (SELECT v FROM (SELECT MAX(version_id) AS v FROM lethe_migrations) AS latest)"); err != nil {
+			t.Fatal(err)
+		}
+		code, body := e.call("GET", "/readyz", "", nil)
+		if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "migrations of the lethe_* tables are pending") {
+			t.Errorf("/readyz with a pending migration = %d %s", code, body)
+		}
+	})
+}

@@ -2,9 +2,7 @@ package lethehttp
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,7 +12,6 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"lethe/engine"
-	"lethe/migrate"
 	"lethe/requests"
 	"lethe/tokens"
 )
@@ -39,9 +36,6 @@ type Server struct {
 	log     *slog.Logger
 	api     huma.API
 	handler http.Handler
-	// schema is the newest of Lethe's migrations applied when the server
-	// started (engine.New applies them all), for /readyz.
-	schema int64
 }
 
 // New builds the API. The engine has migrated the database.
@@ -62,10 +56,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Version = "1"
 	}
 	s := &Server{cfg: cfg, log: cfg.Log}
-	var err error
-	if s.schema, err = schemaVersion(ctx, cfg.Engine.Dialect().DB()); err != nil {
-		return nil, err
-	}
 	cfg.Metrics.watch(cfg.Requests, cfg.Engine.Ledger(), cfg.Now)
 
 	mux := http.NewServeMux()
@@ -122,33 +112,24 @@ func (s *Server) observe(ctx huma.Context, next func(huma.Context)) {
 // now is the time of an operation, in UTC.
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
 
-// schemaVersion reads the newest applied migration.
-func schemaVersion(ctx context.Context, db *sql.DB) (int64, error) {
-	var v sql.NullInt64
-	if err := db.QueryRowContext(ctx, "SELECT MAX(version_id) FROM "+migrate.VersionTable).Scan(&v); err != nil {
-		return 0, fmt.Errorf("read the schema version: %w", err)
-	}
-	return v.Int64, nil
-}
 
 // ready reports whether the server can do its work: the database answers
-// and its schema is not older than the one the server started with (the
-// tables were not dropped or rolled back under it).
+// and none of Lethe's migrations is pending.
 func (s *Server) ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	db := s.cfg.Engine.Dialect().DB()
-	if err := db.PingContext(ctx); err != nil {
+	d := s.cfg.Engine.Dialect()
+	if err := d.DB().PingContext(ctx); err != nil {
 		s.log.WarnContext(ctx, "readiness: database unreachable", "err", err)
 		return errors.New("the database does not answer")
 	}
-	v, err := schemaVersion(ctx, db)
+	pending, err := d.Pending(ctx)
 	if err != nil {
-		s.log.WarnContext(ctx, "readiness: schema version", "err", err)
+		s.log.WarnContext(ctx, "readiness: migrations", "err", err)
 		return errors.New("cannot read the version of Lethe's tables")
 	}
-	if v < s.schema {
-		return fmt.Errorf("the lethe_* tables are at migration %d, older than %d: migrations are pending", v, s.schema)
+	if pending {
+		return errors.New("migrations of the lethe_* tables are pending: restart lethe serve (it applies them) or run any lethe command")
 	}
 	return nil
 }

@@ -83,6 +83,15 @@ func (d *Dialect) Migrate(ctx context.Context) error {
 	return migrate.Up(ctx, d.db, d.Name(), sub)
 }
 
+// Pending reports whether migrations of the lethe_* tables have not run.
+func (d *Dialect) Pending(ctx context.Context) (bool, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return false, err
+	}
+	return migrate.Pending(ctx, d.db, d.Name(), sub)
+}
+
 // Introspect reads the tables of the current schema.
 func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 	s := &dialect.Schema{FoldUnquoted: true}

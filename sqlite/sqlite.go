@@ -117,6 +117,15 @@ func (d *Dialect) Migrate(ctx context.Context) error {
 	return migrate.Up(ctx, d.db, d.Name(), sub)
 }
 
+// Pending reports whether migrations of the lethe_* tables have not run.
+func (d *Dialect) Pending(ctx context.Context) (bool, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return false, err
+	}
+	return migrate.Pending(ctx, d.db, d.Name(), sub)
+}
+
 // Introspect reads every table of the main database.
 func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 	names, err := queryStrings(ctx, d.db, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)

@@ -48,6 +48,9 @@ func exec(t *testing.T, d dialect.Dialect, query string, args ...any) {
 
 func testMigrate(t *testing.T, h Harness) {
 	d := h.Open(t)
+	if pending, err := d.Pending(ctx); err != nil || !pending {
+		t.Errorf("Pending before migrating = %v, %v; want true", pending, err)
+	}
 	for i := 0; i < 2; i++ { // the second run finds nothing to do
 		if err := d.Migrate(ctx); err != nil {
 			t.Fatalf("migrate (run %d): %v", i+1, err)
@@ -60,6 +63,9 @@ func testMigrate(t *testing.T, h Harness) {
 	var names []string
 	for _, tb := range s.Tables {
 		names = append(names, tb.Name)
+	}
+	if pending, err := d.Pending(ctx); err != nil || pending {
+		t.Errorf("Pending after migrating = %v, %v; want false", pending, err)
 	}
 	want := []string{"lethe_holds", "lethe_leases", "lethe_ledger", "lethe_ledger_head", "lethe_migrations", "lethe_request_events", "lethe_requests", "lethe_suppression", "lethe_tenant_settings", "lethe_tokens"}
 	if !reflect.DeepEqual(names, want) {
