@@ -173,7 +173,6 @@ func nullable(s string) any {
 	return s
 }
 
-
 type scanner interface{ Scan(dest ...any) error }
 
 func scanEntry(r scanner) (Entry, error) {

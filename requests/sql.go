@@ -77,7 +77,6 @@ func (b *builder) insert(ctx context.Context, tx *sql.Tx, table string, cols []s
 	return dialect.InsertID(ctx, b.d, tx, query, b.args...)
 }
 
-
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRequest(row scanner) (Request, error) {

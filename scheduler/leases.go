@@ -219,4 +219,3 @@ func (b *builder) arg(v any) string {
 func (b *builder) q(ident string) string { return b.d.Quote(ident) }
 
 func (b *builder) time(t time.Time) string { return b.arg(dialect.StoredTime(b.d, t)) }
-

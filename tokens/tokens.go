@@ -262,4 +262,3 @@ func nullable(s *string) any {
 	}
 	return *s
 }
-
