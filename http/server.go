@@ -112,7 +112,6 @@ func (s *Server) observe(ctx huma.Context, next func(huma.Context)) {
 // now is the time of an operation, in UTC.
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
 
-
 // ready reports whether the server can do its work: the database answers
 // and none of Lethe's migrations is pending.
 func (s *Server) ready(ctx context.Context) error {
