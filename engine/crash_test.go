@@ -60,47 +60,69 @@ func TestCrashChild(t *testing.T) {
 // a run that was never interrupted.
 func TestCrash(t *testing.T) {
 	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
-		clean := newFixture(t, h)
-		clean.populate()
-		clean.sweep(SweepOptions{Confirm: true, Batch: 1})
-		wantRows := clean.dump()
-		wantTotals := totals(t, clean)
+		crashAndResume(t, h, (*fixture).populate, []crashPoint{{"between", 1}, {"between", 7}, {"inside", 1}, {"inside", 9}, {"inside", 14}})
+	})
+}
 
-		for _, tc := range []struct {
-			mode  string
-			after int
-		}{{"between", 1}, {"between", 7}, {"inside", 1}, {"inside", 9}, {"inside", 14}} {
-			f := newFixture(t, h)
+// TestCrashGroupPurge does the same where one DELETE per batch serves
+// several tenants at once: the invitations of acme, globex and no tenant,
+// whose five due rows go in batches 17 to 21 of the sweep.
+func TestCrashGroupPurge(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		populate := func(f *fixture) {
 			f.populate()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), crashURL+"="+f.url, crashMode+"="+tc.mode, crashAfter+"="+strconv.Itoa(tc.after))
-			out, err := cmd.CombinedOutput()
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != crashCode {
-				t.Fatalf("%s %d: child = %v, want exit %d\n%s", tc.mode, tc.after, err, crashCode, out)
-			}
-			rep, err := f.e.Ledger().Verify(ctx)
-			if err != nil || !rep.OK {
-				t.Errorf("%s %d: verify after the crash = %+v, %v", tc.mode, tc.after, rep, err)
-			}
-			// The entries of the item in progress stay unsealed: one per
-			// dataset it may touch, all of the crashed run.
-			if len(rep.Unsealed) == 0 {
-				t.Errorf("%s %d: no unsealed entry after the crash", tc.mode, tc.after)
-			}
-			for _, u := range rep.Unsealed {
-				if u.RunID != rep.Unsealed[0].RunID {
-					t.Errorf("%s %d: unsealed entries of two runs: %+v", tc.mode, tc.after, rep.Unsealed)
-				}
-			}
-			f.sweep(SweepOptions{Confirm: true, Batch: 1})
-			if got := f.dump(); !reflect.DeepEqual(got, wantRows) {
-				t.Errorf("%s %d: rows after crash and re-run differ from an uninterrupted run:\n%v\nwant\n%v", tc.mode, tc.after, got, wantRows)
-			}
-			if got := totals(t, f); !reflect.DeepEqual(got, wantTotals) {
-				t.Errorf("%s %d: ledger totals %v, want %v", tc.mode, tc.after, got, wantTotals)
+			f.exec(`INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES
+				(10, 'globex', 'g1@example.com', '2023-06-01 00:00:00'), (11, NULL, 'n1@example.com', '2023-07-01 00:00:00'),
+				(12, 'acme', 'a3@example.com', '2023-08-01 00:00:00'), (13, 'globex', 'g2@example.com', '2023-09-01 00:00:00'),
+				(14, NULL, 'n2@example.com', '2024-03-01 00:00:00')`)
+		}
+		crashAndResume(t, h, populate, []crashPoint{{"inside", 17}, {"between", 18}, {"inside", 19}, {"between", 20}, {"inside", 21}})
+	})
+}
+
+type crashPoint struct {
+	mode  string
+	after int
+}
+
+func crashAndResume(t *testing.T, h dialecttest.Harness, populate func(*fixture), points []crashPoint) {
+	clean := newFixture(t, h)
+	populate(clean)
+	clean.sweep(SweepOptions{Confirm: true, Batch: 1})
+	wantRows := clean.dump()
+	wantTotals := totals(t, clean)
+
+	for _, tc := range points {
+		f := newFixture(t, h)
+		populate(f)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashURL+"="+f.url, crashMode+"="+tc.mode, crashAfter+"="+strconv.Itoa(tc.after))
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != crashCode {
+			t.Fatalf("%s %d: child = %v, want exit %d\n%s", tc.mode, tc.after, err, crashCode, out)
+		}
+		rep, err := f.e.Ledger().Verify(ctx)
+		if err != nil || !rep.OK {
+			t.Errorf("%s %d: verify after the crash = %+v, %v", tc.mode, tc.after, rep, err)
+		}
+		// The entries of the item in progress stay unsealed: one per
+		// dataset (and tenant) it may touch, all of the crashed run.
+		if len(rep.Unsealed) == 0 {
+			t.Errorf("%s %d: no unsealed entry after the crash", tc.mode, tc.after)
+		}
+		for _, u := range rep.Unsealed {
+			if u.RunID != rep.Unsealed[0].RunID {
+				t.Errorf("%s %d: unsealed entries of two runs: %+v", tc.mode, tc.after, rep.Unsealed)
 			}
 		}
-	})
+		f.sweep(SweepOptions{Confirm: true, Batch: 1})
+		if got := f.dump(); !reflect.DeepEqual(got, wantRows) {
+			t.Errorf("%s %d: rows after crash and re-run differ from an uninterrupted run:\n%v\nwant\n%v", tc.mode, tc.after, got, wantRows)
+		}
+		if got := totals(t, f); !reflect.DeepEqual(got, wantTotals) {
+			t.Errorf("%s %d: ledger totals %v, want %v", tc.mode, tc.after, got, wantTotals)
+		}
+	}
 }
 
 // totals sums rows and held per tenant, dataset and reason over every

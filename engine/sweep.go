@@ -77,7 +77,34 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 			}
 		}
 	}
-	for _, r := range plan {
+	groups, err := e.purgeGroups(ctx, plan, opts)
+	if err != nil {
+		return res, err
+	}
+	ran := map[int][]ledger.Entry{} // entries of plan rows a group ran
+	for i, r := range plan {
+		if entries, ok := ran[i]; ok {
+			res.Entries = append(res.Entries, entries...)
+			continue
+		}
+		if group, ok := groups[i]; ok {
+			byRow, err := e.runGroup(ctx, plan, group, res.RunID, opts)
+			for _, j := range group {
+				if entries, ok := byRow[j]; ok {
+					ran[j] = entries
+				}
+			}
+			if err != nil {
+				for _, j := range group {
+					res.Entries = append(res.Entries, ran[j]...)
+				}
+				return res, fmt.Errorf("%s %s of every tenant: %w", r.Dataset, r.Stage, err)
+			}
+			if entries, ok := ran[i]; ok {
+				res.Entries = append(res.Entries, entries...)
+				continue
+			}
+		}
 		entries, err := e.runItem(ctx, r, res.RunID, opts)
 		res.Entries = append(res.Entries, entries...)
 		if err != nil {
