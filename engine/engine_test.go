@@ -216,7 +216,7 @@ func TestSweepSpecPolicy(t *testing.T) {
 			}
 			lines, _ := io.ReadAll(zr)
 			var row map[string]any
-			if err := json.Unmarshal(lines, &row); err != nil || row["action"] != "export" || text(row["id"]) != "1" {
+			if err := json.Unmarshal(lines, &row); err != nil || row["action"] != "export" || dialecttest.Text(row["id"]) != "1" {
 				t.Errorf("archived row = %s (%v)", lines, err)
 			}
 		}

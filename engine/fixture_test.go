@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -79,84 +78,16 @@ func (f *fixture) dump() []string {
 	return out
 }
 
-// exec runs a statement written with ? placeholders, rewritten for the
-// dialect.
+// exec runs a statement written with ? placeholders.
 func (f *fixture) exec(query string, args ...any) {
 	f.t.Helper()
-	if _, err := f.d.DB().ExecContext(ctx, f.rebind(query), args...); err != nil {
-		f.t.Fatalf("%s: %v", query, err)
-	}
+	dialecttest.Exec(f.t, f.d, query, args...)
 }
 
-func (f *fixture) rebind(query string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString(f.d.Placeholder(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// rows returns the query's rows as text, one string per row with columns
-// joined by "|": NULL for NULL, times as "2006-01-02 15:04:05".
+// rows returns the query's rows as text (see dialecttest.Rows).
 func (f *fixture) rows(query string, args ...any) []string {
 	f.t.Helper()
-	rs, err := f.d.DB().QueryContext(ctx, f.rebind(query), args...)
-	if err != nil {
-		f.t.Fatalf("%s: %v", query, err)
-	}
-	defer rs.Close()
-	cols, _ := rs.Columns()
-	var out []string
-	for rs.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			f.t.Fatal(err)
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = text(v)
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	if err := rs.Err(); err != nil {
-		f.t.Fatal(err)
-	}
-	return out
-}
-
-func text(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "NULL"
-	case time.Time:
-		return x.UTC().Format(time.DateTime)
-	case []byte:
-		return text(string(x))
-	case string:
-		for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999-07:00"} {
-			if t, err := time.Parse(layout, x); err == nil {
-				return t.UTC().Format(time.DateTime)
-			}
-		}
-		return x
-	case bool:
-		if x {
-			return "1"
-		}
-		return "0"
-	default:
-		return fmt.Sprint(x)
-	}
+	return dialecttest.Rows(f.t, f.d, query, args...)
 }
 
 // The application, at 2024-04-01, with every stage of the SPEC 1a policy
