@@ -19,13 +19,10 @@ import (
 	"lethe/requests"
 )
 
-// openRequests opens the engine and the request store on its database.
-func (g *globals) openRequests(ctx context.Context) (*requests.Store, func(), error) {
-	e, closeDB, err := g.openEngine(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return requests.New(e), closeDB, nil
+// withRequests runs fn with the request store on the policy's database and
+// the run time (--at or now).
+func (g *globals) withRequests(ctx context.Context, fn func(s *requests.Store, at time.Time) error) error {
+	return g.withEngine(ctx, func(e *engine.Engine, at time.Time) error { return fn(requests.New(e), at) })
 }
 
 func requestID(arg string) (int64, error) {
@@ -48,24 +45,17 @@ func requestStep(g *globals, use, short string, step func(ctx context.Context, s
 			if err != nil {
 				return err
 			}
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			s, closeDB, err := g.openRequests(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			r, err := step(cmd.Context(), s, id, at)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return json.NewEncoder(g.stdout).Encode(r)
-			}
-			fmt.Fprintln(g.stdout, done(r))
-			return nil
+			return g.withRequests(cmd.Context(), func(s *requests.Store, at time.Time) error {
+				r, err := step(cmd.Context(), s, id, at)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return json.NewEncoder(g.stdout).Encode(r)
+				}
+				fmt.Fprintln(g.stdout, done(r))
+				return nil
+			})
 		},
 	}
 }
@@ -99,25 +89,18 @@ finishes it.`,
 				}
 				in.Due = p
 			}
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			in.At = at
-			s, closeDB, err := g.openRequests(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			r, err := s.Open(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				return json.NewEncoder(g.stdout).Encode(r)
-			}
-			fmt.Fprintf(g.stdout, "request %d opened: %s of %s in tenant %s, due %s\n", r.ID, r.Kind, r.Subject(), r.Tenant, requestDay(r.DueAt))
-			return nil
+			return g.withRequests(cmd.Context(), func(s *requests.Store, at time.Time) error {
+				in.At = at
+				r, err := s.Open(cmd.Context(), in)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					return json.NewEncoder(g.stdout).Encode(r)
+				}
+				fmt.Fprintf(g.stdout, "request %d opened: %s of %s in tenant %s, due %s\n", r.ID, r.Kind, r.Subject(), r.Tenant, requestDay(r.DueAt))
+				return nil
+			})
 		},
 	}
 	f := open.Flags()
@@ -190,49 +173,42 @@ func requestFulfilCmd(g *globals) *cobra.Command {
 			if by == "" {
 				return lethe.Errorf(lethe.EINVALID, "request fulfil needs --by: who carries it out")
 			}
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			s, closeDB, err := g.openRequests(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			r, _, err := s.Get(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			if out != "" && r.Kind != requests.Access {
-				return lethe.Errorf(lethe.EINVALID, "--out is for access requests; request %d is an %s", id, r.Kind)
-			}
-			var file *requestExportFile
-			var w io.Writer
-			if out != "" {
-				if file, err = createRequestExport(out); err != nil {
+			return g.withRequests(cmd.Context(), func(s *requests.Store, at time.Time) error {
+				r, _, err := s.Get(cmd.Context(), id)
+				if err != nil {
 					return err
 				}
-				defer file.discard()
-				w = file
-			}
-			r, err = s.Fulfil(cmd.Context(), id, by, at, w)
-			if err != nil {
-				if r.Status == requests.Failed {
-					fmt.Fprintf(g.stderr, "lethe: request %d failed: %s\n", id, lethe.ErrorMessage(err))
-					return exitError{exitFailed}
+				if out != "" && r.Kind != requests.Access {
+					return lethe.Errorf(lethe.EINVALID, "--out is for access requests; request %d is an %s", id, r.Kind)
 				}
-				return err
-			}
-			if file != nil {
-				if err := file.keep(); err != nil {
+				var file *requestExportFile
+				var w io.Writer
+				if out != "" {
+					if file, err = createRequestExport(out); err != nil {
+						return err
+					}
+					defer file.discard()
+					w = file
+				}
+				r, err = s.Fulfil(cmd.Context(), id, by, at, w)
+				if err != nil {
+					if r.Status == requests.Failed {
+						fmt.Fprintf(g.stderr, "lethe: request %d failed: %s\n", id, lethe.ErrorMessage(err))
+						return exitError{exitFailed}
+					}
 					return err
 				}
-			}
-			if g.json {
-				return json.NewEncoder(g.stdout).Encode(r)
-			}
-			printRequestFulfilled(g, r, out)
-			return nil
+				if file != nil {
+					if err := file.keep(); err != nil {
+						return err
+					}
+				}
+				if g.json {
+					return json.NewEncoder(g.stdout).Encode(r)
+				}
+				printRequestFulfilled(g, r, out)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&by, "by", "", "who carries it out (recorded in the ledger)")
@@ -312,42 +288,35 @@ func requestResumeCmd(g *globals) *cobra.Command {
 		Short: "Finish every erasure a crashed process left in progress",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			s, closeDB, err := g.openRequests(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			done, err := s.Resume(cmd.Context(), by, at)
-			if err != nil {
-				return err
-			}
-			failed := false
-			for _, r := range done {
-				failed = failed || r.Status == requests.Failed
-			}
-			if g.json {
-				if done == nil {
-					done = []requests.Request{}
-				}
-				if err := json.NewEncoder(g.stdout).Encode(done); err != nil {
+			return g.withRequests(cmd.Context(), func(s *requests.Store, at time.Time) error {
+				done, err := s.Resume(cmd.Context(), by, at)
+				if err != nil {
 					return err
 				}
-			} else if len(done) == 0 {
-				fmt.Fprintln(g.stdout, "no interrupted erasure to resume")
-			}
-			for _, r := range done {
-				if !g.json {
-					fmt.Fprintf(g.stdout, "request %d %s (%s in tenant %s)\n", r.ID, strings.ReplaceAll(r.Status, "_", " "), r.Subject(), r.Tenant)
+				failed := false
+				for _, r := range done {
+					failed = failed || r.Status == requests.Failed
 				}
-			}
-			if failed {
-				return exitError{exitFailed} // each failure's reason is in its history
-			}
-			return nil
+				if g.json {
+					if done == nil {
+						done = []requests.Request{}
+					}
+					if err := json.NewEncoder(g.stdout).Encode(done); err != nil {
+						return err
+					}
+				} else if len(done) == 0 {
+					fmt.Fprintln(g.stdout, "no interrupted erasure to resume")
+				}
+				for _, r := range done {
+					if !g.json {
+						fmt.Fprintf(g.stdout, "request %d %s (%s in tenant %s)\n", r.ID, strings.ReplaceAll(r.Status, "_", " "), r.Subject(), r.Tenant)
+					}
+				}
+				if failed {
+					return exitError{exitFailed} // each failure's reason is in its history
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&by, "by", "cli", "who resumes them (recorded in the ledger)")
@@ -364,70 +333,63 @@ func requestShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			s, closeDB, err := g.openRequests(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			r, events, err := s.Get(cmd.Context(), id)
-			if err != nil {
-				return err
-			}
-			if g.json {
-				if events == nil {
-					events = []requests.Event{}
+			return g.withRequests(cmd.Context(), func(s *requests.Store, at time.Time) error {
+				r, events, err := s.Get(cmd.Context(), id)
+				if err != nil {
+					return err
 				}
-				return json.NewEncoder(g.stdout).Encode(struct {
-					Request requests.Request `json:"request"`
-					Overdue bool             `json:"overdue"`
-					Events  []requests.Event `json:"events"`
-				}{r, r.Overdue(at), events})
-			}
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-			due := requestDay(r.DueAt)
-			if r.Overdue(at) {
-				due += " (OVERDUE)"
-			}
-			for _, kv := range [][2]string{
-				{"request", strconv.FormatInt(r.ID, 10)},
-				{"kind", r.Kind},
-				{"subject", r.Subject()},
-				{"tenant", r.Tenant},
-				{"requester", r.Requester},
-				{"status", r.Status},
-				{"received", r.ReceivedAt.Format(time.RFC3339)},
-				{"due", due},
-			} {
-				fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
-			}
-			if r.VerifiedAt != nil {
-				fmt.Fprintf(w, "verified:\t%s by %s (%s)\n", r.VerifiedAt.Format(time.RFC3339), r.VerifiedBy, r.VerifyMethod)
-			}
-			if r.FulfilledAt != nil {
-				fmt.Fprintf(w, "fulfilled:\t%s\n", r.FulfilledAt.Format(time.RFC3339))
-			}
-			if r.ClosedAt != nil {
-				fmt.Fprintf(w, "closed:\t%s\n", r.ClosedAt.Format(time.RFC3339))
-			}
-			if len(r.Result) > 0 {
-				fmt.Fprintf(w, "result:\t%s\n", r.Result)
-			}
-			w.Flush()
-			fmt.Fprintln(g.stdout)
-			w = tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "AT\tACTOR\tEVENT\tSTATUS\tNOTE")
-			for _, ev := range events {
-				status := ev.To
-				if ev.From != ev.To && ev.From != "" {
-					status = ev.From + " -> " + ev.To
+				if g.json {
+					if events == nil {
+						events = []requests.Event{}
+					}
+					return json.NewEncoder(g.stdout).Encode(struct {
+						Request requests.Request `json:"request"`
+						Overdue bool             `json:"overdue"`
+						Events  []requests.Event `json:"events"`
+					}{r, r.Overdue(at), events})
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", ev.At.Format(time.RFC3339), ev.Actor, ev.Event, status, ev.Note)
-			}
-			return w.Flush()
+				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				due := requestDay(r.DueAt)
+				if r.Overdue(at) {
+					due += " (OVERDUE)"
+				}
+				for _, kv := range [][2]string{
+					{"request", strconv.FormatInt(r.ID, 10)},
+					{"kind", r.Kind},
+					{"subject", r.Subject()},
+					{"tenant", r.Tenant},
+					{"requester", r.Requester},
+					{"status", r.Status},
+					{"received", r.ReceivedAt.Format(time.RFC3339)},
+					{"due", due},
+				} {
+					fmt.Fprintf(w, "%s:\t%s\n", kv[0], kv[1])
+				}
+				if r.VerifiedAt != nil {
+					fmt.Fprintf(w, "verified:\t%s by %s (%s)\n", r.VerifiedAt.Format(time.RFC3339), r.VerifiedBy, r.VerifyMethod)
+				}
+				if r.FulfilledAt != nil {
+					fmt.Fprintf(w, "fulfilled:\t%s\n", r.FulfilledAt.Format(time.RFC3339))
+				}
+				if r.ClosedAt != nil {
+					fmt.Fprintf(w, "closed:\t%s\n", r.ClosedAt.Format(time.RFC3339))
+				}
+				if len(r.Result) > 0 {
+					fmt.Fprintf(w, "result:\t%s\n", r.Result)
+				}
+				w.Flush()
+				fmt.Fprintln(g.stdout)
+				w = tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "AT\tACTOR\tEVENT\tSTATUS\tNOTE")
+				for _, ev := range events {
+					status := ev.To
+					if ev.From != ev.To && ev.From != "" {
+						status = ev.From + " -> " + ev.To
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", ev.At.Format(time.RFC3339), ev.Actor, ev.Event, status, ev.Note)
+				}
+				return w.Flush()
+			})
 		},
 	}
 }
@@ -440,35 +402,28 @@ func requestListCmd(g *globals) *cobra.Command {
 		Short: "List requests: the overdue first, then by due date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			at, err := g.runTime()
-			if err != nil {
-				return err
-			}
-			s, closeDB, err := g.openRequests(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeDB()
-			list, err := s.List(cmd.Context(), requests.ListFilter{Tenant: tenantFlag(cmd.Flags().Changed("tenant"), tenant), Overdue: overdue, Status: status, At: at})
-			if err != nil {
-				return err
-			}
-			if g.json {
-				if list == nil {
-					list = []requests.Request{}
+			return g.withRequests(cmd.Context(), func(s *requests.Store, at time.Time) error {
+				list, err := s.List(cmd.Context(), requests.ListFilter{Tenant: tenantFlag(cmd.Flags().Changed("tenant"), tenant), Overdue: overdue, Status: status, At: at})
+				if err != nil {
+					return err
 				}
-				return json.NewEncoder(g.stdout).Encode(list)
-			}
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tKIND\tSUBJECT\tTENANT\tSTATUS\tRECEIVED\tDUE")
-			for _, r := range list {
-				due := requestDay(r.DueAt)
-				if r.Overdue(at) {
-					due += " OVERDUE"
+				if g.json {
+					if list == nil {
+						list = []requests.Request{}
+					}
+					return json.NewEncoder(g.stdout).Encode(list)
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Subject(), r.Tenant, r.Status, requestDay(r.ReceivedAt), due)
-			}
-			return w.Flush()
+				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tKIND\tSUBJECT\tTENANT\tSTATUS\tRECEIVED\tDUE")
+				for _, r := range list {
+					due := requestDay(r.DueAt)
+					if r.Overdue(at) {
+						due += " OVERDUE"
+					}
+					fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Subject(), r.Tenant, r.Status, requestDay(r.ReceivedAt), due)
+				}
+				return w.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "only this tenant")
