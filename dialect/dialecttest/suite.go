@@ -72,6 +72,9 @@ func testMigrate(t *testing.T, h Harness) {
 		t.Errorf("tables after migrate = %v, want %v", names, want)
 	}
 	ledger, _ := s.Table("lethe_ledger")
+	if !ledger.Leads("tenant", "subject_key") {
+		t.Errorf("lethe_ledger has no index on (tenant, subject_key): %+v", ledger.Indexes)
+	}
 	if !reflect.DeepEqual(ledger.PrimaryKey, []string{"id"}) {
 		t.Errorf("lethe_ledger primary key = %v", ledger.PrimaryKey)
 	}
