@@ -145,7 +145,7 @@ func (e *Engine) Export(ctx context.Context, req ExportRequest, w io.Writer) (*E
 	for _, ds := range m.Datasets {
 		total += ds.Rows
 	}
-	e.log.InfoContext(ctx, "export", "subject", m.Subject, "tenant", req.Tenant, "datasets", len(m.Datasets), "rows", total)
+	e.log.InfoContext(ctx, "export", "tenant", req.Tenant, "datasets", len(m.Datasets), "rows", total) // never the subject: its key may be personal (an email)
 	return m, nil
 }
 
