@@ -27,20 +27,31 @@ const TargetTx = 80 * time.Millisecond
 const maxBatch = 100000
 
 // purgeDue deletes an item's due rows with dialect.DeleteDue, each batch
-// a transaction that also adds its count to the ledger entry, until a
-// batch finds fewer rows than it may take.
+// a transaction that also adds its count to the ledger entry.
 func (e *Engine) purgeDue(ctx context.Context, due dialect.Due, entry int64, opts SweepOptions) error {
+	return e.deleteBatches(ctx, due, opts, func(tx *sql.Tx, due dialect.Due) (int64, any, error) {
+		n, err := dialect.DeleteDue(ctx, e.d, tx, due)
+		if err != nil || n == 0 {
+			return n, nil, err
+		}
+		return n, nil, e.ledger.Add(ctx, tx, entry, n, 0)
+	})
+}
+
+// deleteBatches runs batch, one transaction each, until a batch finds
+// fewer rows than it may take: the hooks, throttle and adaptive batch size
+// every bounded purge shares. batch deletes and records at most due.Limit
+// rows; the last key it returns, when not nil, is the next batch's After.
+func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepOptions, batch func(tx *sql.Tx, due dialect.Due) (n int64, last any, err error)) error {
 	start := time.Now()
 	var done int64
 	for {
 		var n int64
+		var last any
 		began := time.Now()
 		err := e.inTx(ctx, func(tx *sql.Tx) error {
 			var err error
-			if n, err = dialect.DeleteDue(ctx, e.d, tx, due); err != nil || n == 0 {
-				return err
-			}
-			if err := e.ledger.Add(ctx, tx, entry, n, 0); err != nil {
+			if n, last, err = batch(tx, due); err != nil || n == 0 {
 				return err
 			}
 			if opts.beforeCommit != nil {
@@ -63,6 +74,9 @@ func (e *Engine) purgeDue(ctx context.Context, due dialect.Due, entry int64, opt
 		}
 		if n < int64(due.Limit) {
 			return nil
+		}
+		if last != nil {
+			due.After = last
 		}
 		done += n
 		throttle(ctx, opts.MaxRate, done, start)
@@ -191,59 +205,26 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 // dialect.DeleteDueTenants, and adds each tenant's count to its ledger
 // entry in the same transaction.
 func (e *Engine) purgeDueTenants(ctx context.Context, due dialect.Due, column string, tenants []string, entry map[string]int64, opts SweepOptions) error {
-	start := time.Now()
-	var done int64
-	for {
-		var n int64
-		var last any
-		began := time.Now()
-		err := e.inTx(ctx, func(tx *sql.Tx) error {
-			gone, err := dialect.DeleteDueTenants(ctx, e.d, tx, due, column, tenants)
-			if err != nil || gone.Total == 0 {
-				return err
+	return e.deleteBatches(ctx, due, opts, func(tx *sql.Tx, due dialect.Due) (int64, any, error) {
+		gone, err := dialect.DeleteDueTenants(ctx, e.d, tx, due, column, tenants)
+		if err != nil || gone.Total == 0 {
+			return 0, nil, err
+		}
+		per := gone.Counts
+		for _, t := range tenants {
+			if per[t] == 0 {
+				continue
 			}
-			n, last = gone.Total, gone.Last
-			per := gone.Counts
-			for _, t := range tenants {
-				if per[t] == 0 {
-					continue
-				}
-				if err := e.ledger.Add(ctx, tx, entry[t], per[t], 0); err != nil {
-					return err
-				}
-				delete(per, t)
+			if err := e.ledger.Add(ctx, tx, entry[t], per[t], 0); err != nil {
+				return 0, nil, err
 			}
-			if len(per) > 0 {
-				// Not a tenant of the group: a bug, or a tenant column the
-				// server returns in another form. Undo the batch.
-				return fmt.Errorf("a batch deleted rows of %d tenants it was not given", len(per))
-			}
-			if opts.beforeCommit != nil {
-				opts.beforeCommit()
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+			delete(per, t)
 		}
-		took := time.Since(began)
-		if opts.OnBatch != nil {
-			opts.OnBatch(n, took)
+		if len(per) > 0 {
+			// Not a tenant of the group: a bug, or a tenant column the
+			// server returns in another form. Undo the batch.
+			return 0, nil, fmt.Errorf("a batch deleted rows of %d tenants it was not given", len(per))
 		}
-		if n == 0 {
-			return nil
-		}
-		if opts.afterBatch != nil {
-			opts.afterBatch()
-		}
-		if n < int64(due.Limit) {
-			return nil
-		}
-		due.After = last
-		done += n
-		throttle(ctx, opts.MaxRate, done, start)
-		if opts.adaptive {
-			due.Limit = nextBatch(due.Limit, took)
-		}
-	}
+		return gone.Total, gone.Last, nil
+	})
 }
