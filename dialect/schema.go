@@ -20,6 +20,38 @@ type Schema struct {
 	// TextClocks says text columns can serve as clocks (SQLite, where
 	// applications store ISO-8601 text); elsewhere a clock has a time type.
 	TextClocks bool
+
+	named map[string]*Table // by exact name, as introspection builds it
+}
+
+// AddColumn appends a column to the table of exactly that name, adding the
+// table when it is first named: introspection reads columns table by
+// table, in order.
+func (s *Schema) AddColumn(table string, col *Column) {
+	t := s.Named(table)
+	if t == nil {
+		t = &Table{Name: table}
+		if s.named == nil {
+			s.named = map[string]*Table{}
+		}
+		s.named[table] = t
+		s.Tables = append(s.Tables, t)
+	}
+	t.Columns = append(t.Columns, col)
+}
+
+// Named returns the table of exactly that name, or nil. Policy names are
+// resolved with Table, by the database's rules for case.
+func (s *Schema) Named(name string) *Table {
+	if t, ok := s.named[name]; ok {
+		return t
+	}
+	for _, t := range s.Tables {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
 }
 
 // Table is one table of the schema.

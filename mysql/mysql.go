@@ -114,7 +114,6 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 		return nil, fmt.Errorf("introspect mysql: %w", err)
 	}
 	s := &dialect.Schema{FoldColumns: true, FoldTables: lowerCase != 0}
-	tables := map[string]*dialect.Table{}
 	rows, err := d.db.QueryContext(ctx, `
 		SELECT c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE, c.IS_NULLABLE = 'YES',
 		       coalesce(c.CHARACTER_MAXIMUM_LENGTH, 0)
@@ -138,21 +137,15 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 		if strings.Contains(col.Type, "char") { // TEXT reports its byte capacity, not a limit anyone chose
 			col.MaxLength = int(maxLen)
 		}
-		t := tables[table]
-		if t == nil {
-			t = &dialect.Table{Name: table}
-			tables[table] = t
-			s.Tables = append(s.Tables, t)
-		}
-		t.Columns = append(t.Columns, col)
+		s.AddColumn(table, col)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("introspect mysql columns: %w", err)
 	}
-	if err := d.keys(ctx, tables); err != nil {
+	if err := d.keys(ctx, s); err != nil {
 		return nil, fmt.Errorf("introspect mysql keys: %w", err)
 	}
-	if err := d.indexes(ctx, tables); err != nil {
+	if err := d.indexes(ctx, s); err != nil {
 		return nil, fmt.Errorf("introspect mysql indexes: %w", err)
 	}
 	return s.Finish(), nil
@@ -161,8 +154,8 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 // indexes reads every index, the primary key's and those InnoDB creates
 // for foreign keys included; a prefix or expression index serves no
 // general lookup by its columns and is left out.
-func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table) error {
-	for _, t := range tables {
+func (d *Dialect) indexes(ctx context.Context, s *dialect.Schema) error {
+	for _, t := range s.Tables {
 		t.Indexes = []dialect.Index{}
 	}
 	rows, err := d.db.QueryContext(ctx, `
@@ -200,7 +193,7 @@ func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table)
 		return err
 	}
 	for _, k := range order {
-		if t := tables[k.table]; t != nil && !skip[k] {
+		if t := s.Named(k.table); t != nil && !skip[k] {
 			t.Indexes = append(t.Indexes, *found[k])
 		}
 	}
@@ -208,7 +201,7 @@ func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table)
 }
 
 // keys reads primary and foreign keys, columns in constraint order.
-func (d *Dialect) keys(ctx context.Context, tables map[string]*dialect.Table) error {
+func (d *Dialect) keys(ctx context.Context, s *dialect.Schema) error {
 	rows, err := d.db.QueryContext(ctx, `
 		SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME,
 		       coalesce(k.REFERENCED_TABLE_NAME, ''), coalesce(k.REFERENCED_COLUMN_NAME, '')
@@ -228,7 +221,7 @@ func (d *Dialect) keys(ctx context.Context, tables map[string]*dialect.Table) er
 		if err := rows.Scan(&table, &constraint, &column, &ref, &refColumn); err != nil {
 			return err
 		}
-		t := tables[table]
+		t := s.Named(table)
 		if t == nil {
 			continue
 		}

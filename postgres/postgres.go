@@ -95,7 +95,6 @@ func (d *Dialect) Pending(ctx context.Context) (bool, error) {
 // Introspect reads the tables of the current schema.
 func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 	s := &dialect.Schema{FoldUnquoted: true}
-	tables := map[string]*dialect.Table{}
 	rows, err := d.db.QueryContext(ctx, `
 		SELECT c.table_name, c.column_name, c.data_type, c.is_nullable = 'YES',
 		       coalesce(c.character_maximum_length, 0)
@@ -114,21 +113,15 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 		if err := rows.Scan(&table, &col.Name, &col.Type, &col.Nullable, &col.MaxLength); err != nil {
 			return nil, fmt.Errorf("introspect postgres columns: %w", err)
 		}
-		t := tables[table]
-		if t == nil {
-			t = &dialect.Table{Name: table}
-			tables[table] = t
-			s.Tables = append(s.Tables, t)
-		}
-		t.Columns = append(t.Columns, col)
+		s.AddColumn(table, col)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("introspect postgres columns: %w", err)
 	}
-	if err := d.constraints(ctx, tables); err != nil {
+	if err := d.constraints(ctx, s); err != nil {
 		return nil, fmt.Errorf("introspect postgres constraints: %w", err)
 	}
-	if err := d.indexes(ctx, tables); err != nil {
+	if err := d.indexes(ctx, s); err != nil {
 		return nil, fmt.Errorf("introspect postgres indexes: %w", err)
 	}
 	return s.Finish(), nil
@@ -136,8 +129,8 @@ func (d *Dialect) Introspect(ctx context.Context) (*dialect.Schema, error) {
 
 // indexes reads the indexes on plain columns; an index on an expression
 // or a partial index serves no general lookup by a column and is left out.
-func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table) error {
-	for _, t := range tables {
+func (d *Dialect) indexes(ctx context.Context, s *dialect.Schema) error {
+	for _, t := range s.Tables {
 		t.Indexes = []dialect.Index{}
 	}
 	rows, err := d.db.QueryContext(ctx, `
@@ -164,7 +157,7 @@ func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table)
 		if err := json.Unmarshal([]byte(cols), &ix.Columns); err != nil {
 			return err
 		}
-		if t := tables[table]; t != nil {
+		if t := s.Named(table); t != nil {
 			t.Indexes = append(t.Indexes, ix)
 		}
 	}
@@ -173,7 +166,7 @@ func (d *Dialect) indexes(ctx context.Context, tables map[string]*dialect.Table)
 
 // constraints reads primary and foreign keys from the catalog, with their
 // columns in constraint order (JSON arrays, so any name survives).
-func (d *Dialect) constraints(ctx context.Context, tables map[string]*dialect.Table) error {
+func (d *Dialect) constraints(ctx context.Context, s *dialect.Schema) error {
 	rows, err := d.db.QueryContext(ctx, `
 		SELECT cl.relname, con.contype,
 		       (SELECT json_agg(a.attname ORDER BY k.ord)::text
@@ -198,7 +191,7 @@ func (d *Dialect) constraints(ctx context.Context, tables map[string]*dialect.Ta
 		if err := rows.Scan(&table, &kind, &cols, &ref, &refCols); err != nil {
 			return err
 		}
-		t := tables[table]
+		t := s.Named(table)
 		if t == nil {
 			continue
 		}
