@@ -23,18 +23,26 @@ var dialects = map[string]goose.Dialect{
 	"mysql":    goose.DialectMySQL,
 }
 
+// Dir is the directory of each database package's embedded file system
+// that holds its migrations.
+const Dir = "migrations"
+
 func provider(db *sql.DB, dialect string, fsys fs.FS) (*goose.Provider, error) {
 	d, ok := dialects[dialect]
 	if !ok {
 		return nil, fmt.Errorf("migrate: no dialect %q", dialect)
 	}
-	return goose.NewProvider(d, db, fsys,
+	sub, err := fs.Sub(fsys, Dir)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return goose.NewProvider(d, db, sub,
 		goose.WithTableName(VersionTable),
 		goose.WithDisableGlobalRegistry(true),
 	)
 }
 
-// Up applies every migration in fsys that has not run yet.
+// Up applies every migration in fsys (under Dir) that has not run yet.
 func Up(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS) error {
 	p, err := provider(db, dialect, fsys)
 	if err != nil {
@@ -46,7 +54,7 @@ func Up(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS) error {
 	return nil
 }
 
-// Pending reports whether migrations in fsys have not run yet.
+// Pending reports whether migrations in fsys (under Dir) have not run yet.
 func Pending(ctx context.Context, db *sql.DB, dialect string, fsys fs.FS) (bool, error) {
 	p, err := provider(db, dialect, fsys)
 	if err != nil {

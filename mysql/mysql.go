@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -91,20 +90,12 @@ func (d *Dialect) ClockArg(unit lethe.ClockUnit, cutoff time.Time, loc *time.Loc
 
 // Migrate creates or updates the lethe_* tables.
 func (d *Dialect) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	return migrate.Up(ctx, d.db, d.Name(), sub)
+	return migrate.Up(ctx, d.db, d.Name(), migrations)
 }
 
 // Pending reports whether migrations of the lethe_* tables have not run.
 func (d *Dialect) Pending(ctx context.Context) (bool, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return false, err
-	}
-	return migrate.Pending(ctx, d.db, d.Name(), sub)
+	return migrate.Pending(ctx, d.db, d.Name(), migrations)
 }
 
 // Introspect reads the tables of the current database.
