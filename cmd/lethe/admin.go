@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,7 +46,7 @@ func holdCmd(g *globals) *cobra.Command {
 					return err
 				}
 				if g.json {
-					return json.NewEncoder(g.stdout).Encode(h)
+					return g.printJSON(h)
 				}
 				fmt.Fprintf(g.stdout, "hold %d added\n", h.ID)
 				return nil
@@ -72,12 +70,9 @@ func holdCmd(g *globals) *cobra.Command {
 					return err
 				}
 				if g.json {
-					if holds == nil {
-						holds = []engine.Hold{}
-					}
-					return json.NewEncoder(g.stdout).Encode(holds)
+					return printList(g, holds)
 				}
-				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				w := g.table()
 				fmt.Fprintln(w, "ID\tTENANT\tSUBJECT\tREASON\tBY\tSINCE")
 				for _, h := range holds {
 					subject := "(whole tenant)"
@@ -161,9 +156,9 @@ func settingsCmd(g *globals) *cobra.Command {
 					for i, s := range all {
 						out[i] = row{Setting: s, Period: s.Period.String(), Default: s.Default.String(), Bounds: s.Bounds.String()}
 					}
-					return json.NewEncoder(g.stdout).Encode(out)
+					return g.printJSON(out)
 				}
-				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				w := g.table()
 				fmt.Fprintln(w, "SETTING\tPERIOD\tPOSTURE\tDEFAULT\tBOUNDS\tSOURCE")
 				for _, s := range all {
 					source := "policy"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"lethe"
@@ -60,7 +59,7 @@ func formatCutoff(t *time.Time) string {
 }
 
 func printPlan(g *globals, plan []engine.PlanRow) {
-	w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+	w := g.table()
 	fmt.Fprintln(w, "TENANT\tDATASET\tSTAGE\tPERIOD\tCUTOFF\tROWS\tHELD")
 	for _, r := range plan {
 		tenant := r.Tenant

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,14 +45,14 @@ the data expire. A legal hold on the tenant or the subject stops it (exit 1).`,
 					return err
 				}
 				if g.json {
-					return json.NewEncoder(g.stdout).Encode(res)
+					return g.printJSON(res)
 				}
 				verb := "erased"
 				if res.DryRun {
 					verb = "would erase (dry run, nothing changed)"
 				}
 				fmt.Fprintf(g.stdout, "%s %s in tenant %s:\n", verb, res.Subject, tenant)
-				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				w := g.table()
 				fmt.Fprintln(w, "DATASET\tACTION\tROWS")
 				for _, d := range res.Datasets {
 					fmt.Fprintf(w, "%s\t%s\t%d\n", d.Dataset, d.Action, d.Rows)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -50,7 +49,7 @@ only once complete.`,
 					return err
 				}
 				if g.json {
-					return json.NewEncoder(g.stdout).Encode(m)
+					return g.printJSON(m)
 				}
 				fmt.Fprintf(g.stderr, "exported %s of tenant %s: %s to %s\n", m.Subject, exportTenant(m.Tenant), exportCounts(m), out)
 				return nil

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,7 +70,7 @@ func ledgerVerifyCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				if err := json.NewEncoder(g.stdout).Encode(rep); err != nil {
+				if err := g.printJSON(rep); err != nil {
 					return err
 				}
 			} else {
@@ -125,12 +123,9 @@ func ledgerListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				if entries == nil {
-					entries = []ledger.Entry{}
-				}
-				return json.NewEncoder(g.stdout).Encode(entries)
+				return printList(g, entries)
 			}
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+			w := g.table()
 			fmt.Fprintln(w, "ID\tSEQ\tAT\tTENANT\tDATASET\tREASON\tROWS\tHELD\tACTOR\tSUBJECT/CUTOFF")
 			for _, e := range entries {
 				what := e.SubjectKey

@@ -5,12 +5,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"text/tabwriter"
 	"time"
 	_ "time/tzdata" // policies name IANA zones; a bare container may have no zone files
 
@@ -132,3 +134,18 @@ func isUsageError(err error) bool {
 	}
 	return false
 }
+
+// printJSON writes v to standard output as JSON (--json).
+func (g *globals) printJSON(v any) error { return json.NewEncoder(g.stdout).Encode(v) }
+
+// printList writes a list as JSON; an empty one prints as [], so scripts
+// always get an array.
+func printList[T any](g *globals, list []T) error {
+	if list == nil {
+		list = []T{}
+	}
+	return g.printJSON(list)
+}
+
+// table starts the aligned text table every listing prints.
+func (g *globals) table() *tabwriter.Writer { return tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0) }

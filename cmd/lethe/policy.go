@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -93,7 +92,7 @@ printed as FILE:LINE:COL: message; the exit status is 2 when there is any.`,
 			res.OK = len(list) == 0
 			res.Errors, res.Warnings = problems(list), problems(warnings)
 			if g.json {
-				if err := json.NewEncoder(g.stdout).Encode(res); err != nil {
+				if err := g.printJSON(res); err != nil {
 					return err
 				}
 			} else {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,7 +50,7 @@ func requestStep(g *globals, use, short string, step func(ctx context.Context, s
 					return err
 				}
 				if g.json {
-					return json.NewEncoder(g.stdout).Encode(r)
+					return g.printJSON(r)
 				}
 				fmt.Fprintln(g.stdout, done(r))
 				return nil
@@ -96,7 +95,7 @@ finishes it.`,
 					return err
 				}
 				if g.json {
-					return json.NewEncoder(g.stdout).Encode(r)
+					return g.printJSON(r)
 				}
 				fmt.Fprintf(g.stdout, "request %d opened: %s of %s in tenant %s, due %s\n", r.ID, r.Kind, r.Subject(), r.Tenant, requestDay(r.DueAt))
 				return nil
@@ -204,7 +203,7 @@ func requestFulfilCmd(g *globals) *cobra.Command {
 					}
 				}
 				if g.json {
-					return json.NewEncoder(g.stdout).Encode(r)
+					return g.printJSON(r)
 				}
 				printRequestFulfilled(g, r, out)
 				return nil
@@ -217,7 +216,7 @@ func requestFulfilCmd(g *globals) *cobra.Command {
 }
 
 func printRequestFulfilled(g *globals, r requests.Request, out string) {
-	w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+	w := g.table()
 	if r.Kind == requests.Erasure {
 		var res requests.ErasureResult
 		json.Unmarshal(r.Result, &res)
@@ -301,7 +300,7 @@ func requestResumeCmd(g *globals) *cobra.Command {
 					if done == nil {
 						done = []requests.Request{}
 					}
-					if err := json.NewEncoder(g.stdout).Encode(done); err != nil {
+					if err := g.printJSON(done); err != nil {
 						return err
 					}
 				} else if len(done) == 0 {
@@ -342,13 +341,13 @@ func requestShowCmd(g *globals) *cobra.Command {
 					if events == nil {
 						events = []requests.Event{}
 					}
-					return json.NewEncoder(g.stdout).Encode(struct {
+					return g.printJSON(struct {
 						Request requests.Request `json:"request"`
 						Overdue bool             `json:"overdue"`
 						Events  []requests.Event `json:"events"`
 					}{r, r.Overdue(at), events})
 				}
-				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				w := g.table()
 				due := requestDay(r.DueAt)
 				if r.Overdue(at) {
 					due += " (OVERDUE)"
@@ -379,7 +378,7 @@ func requestShowCmd(g *globals) *cobra.Command {
 				}
 				w.Flush()
 				fmt.Fprintln(g.stdout)
-				w = tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				w = g.table()
 				fmt.Fprintln(w, "AT\tACTOR\tEVENT\tSTATUS\tNOTE")
 				for _, ev := range events {
 					status := ev.To
@@ -408,12 +407,9 @@ func requestListCmd(g *globals) *cobra.Command {
 					return err
 				}
 				if g.json {
-					if list == nil {
-						list = []requests.Request{}
-					}
-					return json.NewEncoder(g.stdout).Encode(list)
+					return printList(g, list)
 				}
-				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				w := g.table()
 				fmt.Fprintln(w, "ID\tKIND\tSUBJECT\tTENANT\tSTATUS\tRECEIVED\tDUE")
 				for _, r := range list {
 					due := requestDay(r.DueAt)
@@ -467,7 +463,7 @@ which keeps it out of the process list and the shell history.`,
 				return err
 			}
 			if g.json {
-				if err := json.NewEncoder(g.stdout).Encode(map[string]bool{"suppressed": ok}); err != nil {
+				if err := g.printJSON(map[string]bool{"suppressed": ok}); err != nil {
 					return err
 				}
 			} else if ok {

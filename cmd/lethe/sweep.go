@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,10 +22,7 @@ func planCmd(g *globals) *cobra.Command {
 					return err
 				}
 				if g.json {
-					if plan == nil {
-						plan = []engine.PlanRow{}
-					}
-					return json.NewEncoder(g.stdout).Encode(plan)
+					return printList(g, plan)
 				}
 				printPlan(g, plan)
 				return nil
@@ -55,14 +50,14 @@ func sweepCmd(g *globals) *cobra.Command {
 					return guardExit(g, err)
 				}
 				if g.json {
-					return json.NewEncoder(g.stdout).Encode(res)
+					return g.printJSON(res)
 				}
 				if res.DryRun {
 					fmt.Fprintln(g.stdout, "dry run: nothing changed; this is what a sweep would do now")
 					printPlan(g, res.Plan)
 					return nil
 				}
-				w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+				w := g.table()
 				fmt.Fprintln(w, "TENANT\tDATASET\tREASON\tROWS\tHELD\tLEDGER")
 				for _, en := range res.Entries {
 					tenant := en.Tenant

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,7 +71,7 @@ func tokenCreateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				return json.NewEncoder(g.stdout).Encode(struct {
+				return g.printJSON(struct {
 					tokens.Token
 					Secret string `json:"token"`
 				}{t, secret})
@@ -113,12 +111,9 @@ func tokenListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				if list == nil {
-					list = []tokens.Token{}
-				}
-				return json.NewEncoder(g.stdout).Encode(list)
+				return printList(g, list)
 			}
-			w := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+			w := g.table()
 			fmt.Fprintln(w, "ID\tNAME\tROLE\tTENANT\tCREATED\tREVOKED")
 			for _, t := range list {
 				tenant, revoked := "*", "-"
@@ -151,7 +146,7 @@ func tokenRevokeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				return json.NewEncoder(g.stdout).Encode(t)
+				return g.printJSON(t)
 			}
 			fmt.Fprintf(g.stdout, "token %q revoked\n", t.Name)
 			return nil

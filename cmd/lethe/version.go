@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -40,7 +39,7 @@ func versionCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := buildVersion()
 			if g.json {
-				return json.NewEncoder(g.stdout).Encode(map[string]string{"version": v, "go": runtime.Version()})
+				return g.printJSON(map[string]string{"version": v, "go": runtime.Version()})
 			}
 			fmt.Fprintf(g.stdout, "lethe %s (%s)\n", v, runtime.Version())
 			return nil
