@@ -82,33 +82,57 @@ func (e *Engine) masked(n *node, r dialect.Row, p person) bool {
 	return true
 }
 
-// maskRow writes the masks of n into one row, after keeping its
-// suppressed fields as digests.
-func (e *Engine) maskRow(ctx context.Context, tx *sql.Tx, n *node, tenant string, r dialect.Row, p person, extra []lethe.Assignment, at time.Time) error {
+// suppress keeps the row's suppressed fields as keyed digests on the
+// tenant's suppression list, before they are masked or deleted.
+func (e *Engine) suppress(ctx context.Context, tx *sql.Tx, n *node, tenant string, r dialect.Row, at time.Time) error {
 	for _, col := range n.suppress {
-		if v, ok := r[col].(string); ok && v != "" {
-			err := dialect.InsertIgnore(ctx, e.d, tx, "lethe_suppression", []string{"tenant", "digest", "created_at"},
-				[]any{tenant, e.masker.Digest(v), e.timeArg(at)})
-			if err != nil {
-				return err
-			}
+		v, ok := r[col].(string)
+		if !ok || v == "" {
+			continue
+		}
+		if e.masker == nil {
+			return lethe.Errorf(lethe.EINVALID, "%s keeps suppressed fields as keyed digests, which needs the secret key: set LETHE_SECRET", n.name)
+		}
+		err := dialect.InsertIgnore(ctx, e.d, tx, "lethe_suppression", []string{"tenant", "digest", "created_at"},
+			[]any{tenant, e.masker.Digest(v), e.timeArg(at)})
+		if err != nil {
+			return err
 		}
 	}
-	set := make([]lethe.Assignment, 0, len(n.fields)+len(extra))
+	return nil
+}
+
+// masks returns what the row's fields become, in field order, keep left
+// out.
+func (e *Engine) masks(n *node, r dialect.Row, p person) ([]lethe.Assignment, error) {
+	set := make([]lethe.Assignment, 0, len(n.fields))
 	for _, f := range n.fields {
 		if f.Mask.Kind == lethe.MaskKeep {
 			continue
 		}
 		v, err := e.masker.Apply(f.Mask, e.column(n.table, f.Column), mask.Input{Value: r[f.Column], Token: p.token, Names: p.names})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		set = append(set, lethe.Assignment{Column: f.Column, Value: v})
+	}
+	return set, nil
+}
+
+// maskRow writes the masks of n into one row, after keeping its
+// suppressed fields as digests.
+func (e *Engine) maskRow(ctx context.Context, tx *sql.Tx, n *node, tenant string, r dialect.Row, p person, extra []lethe.Assignment, at time.Time) error {
+	if err := e.suppress(ctx, tx, n, tenant, r, at); err != nil {
+		return err
+	}
+	set, err := e.masks(n, r, p)
+	if err != nil {
+		return err
 	}
 	set = append(set, extra...)
 	if len(set) == 0 {
 		return nil
 	}
-	_, err := dialect.UpdateByKeys(ctx, e.d, tx, n.table, n.key, []any{r[n.key]}, set, nil)
+	_, err = dialect.UpdateByKeys(ctx, e.d, tx, n.table, n.key, []any{r[n.key]}, set, nil)
 	return err
 }

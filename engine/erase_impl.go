@@ -348,30 +348,22 @@ func (e *Engine) applyErase(ctx context.Context, tx *sql.Tx, op *eraseOp, rows [
 		if n.subject != nil && n.subject.Lifecycle.Anonymize != nil && n.subject.Lifecycle.Anonymize.Stamp != "" {
 			extra = append(extra, lethe.Assignment{Column: n.subject.Lifecycle.Anonymize.Stamp, Value: dialect.TimeArg(e.d, req.At, e.policy.Timezone)})
 		}
+		w := e.newMaskWriter(n, extra)
 		for _, r := range rows {
-			if err := e.maskRow(ctx, tx, n, req.Tenant, r, p, extra, req.At); err != nil {
+			if err := w.add(ctx, tx, req.Tenant, r, p, req.At); err != nil {
 				return 0, err
 			}
 		}
-		return int64(len(rows)), nil
+		return int64(len(rows)), w.flush(ctx, tx)
 	}
 }
 
 // suppressRows keeps the digests of suppressed fields of rows about to be
 // deleted.
 func (e *Engine) suppressRows(ctx context.Context, tx *sql.Tx, n *node, tenant string, rows []dialect.Row, req EraseRequest) error {
-	if len(n.suppress) == 0 {
-		return nil
-	}
 	for _, r := range rows {
-		for _, col := range n.suppress {
-			if v, ok := r[col].(string); ok && v != "" {
-				err := dialect.InsertIgnore(ctx, e.d, tx, "lethe_suppression", []string{"tenant", "digest", "created_at"},
-					[]any{tenant, e.masker.Digest(v), e.timeArg(req.At)})
-				if err != nil {
-					return err
-				}
-			}
+		if err := e.suppress(ctx, tx, n, tenant, r, req.At); err != nil {
+			return err
 		}
 	}
 	return nil

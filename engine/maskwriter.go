@@ -8,7 +8,6 @@ import (
 
 	"lethe"
 	"lethe/dialect"
-	"lethe/mask"
 )
 
 // anonymize masks the rows of n with the given keys that are not masked
@@ -143,29 +142,20 @@ func (w *maskWriter) add(ctx context.Context, tx *sql.Tx, tenant string, r diale
 	if !w.bulk {
 		return e.maskRow(ctx, tx, n, tenant, r, p, w.extra, at)
 	}
-	for _, col := range n.suppress {
-		if v, ok := r[col].(string); ok && v != "" {
-			err := dialect.InsertIgnore(ctx, e.d, tx, "lethe_suppression", []string{"tenant", "digest", "created_at"},
-				[]any{tenant, e.masker.Digest(v), e.timeArg(at)})
-			if err != nil {
-				return err
-			}
-		}
+	if err := e.suppress(ctx, tx, n, tenant, r, at); err != nil {
+		return err
 	}
 	if len(w.cols)+len(w.extra) == 0 {
 		return nil
 	}
-	vals := make([]any, 0, len(w.cols)+1)
+	set, err := e.masks(n, r, p)
+	if err != nil {
+		return err
+	}
+	vals := make([]any, 0, len(set)+1)
 	vals = append(vals, r[n.key])
-	for _, f := range n.fields {
-		if f.Mask.Kind == lethe.MaskKeep {
-			continue
-		}
-		v, err := e.masker.Apply(f.Mask, e.column(n.table, f.Column), mask.Input{Value: r[f.Column], Token: p.token, Names: p.names})
-		if err != nil {
-			return err
-		}
-		vals = append(vals, v)
+	for _, a := range set {
+		vals = append(vals, a.Value)
 	}
 	w.rows = append(w.rows, vals)
 	return nil
