@@ -20,14 +20,7 @@ type person struct {
 
 // readForMask reads the columns the masks of n need.
 func (e *Engine) readForMask(ctx context.Context, q dialect.Querier, n *node, keys []any) ([]dialect.Row, error) {
-	cols := make([]string, 0, len(n.fields)+len(n.suppress)+1)
-	for _, f := range n.fields {
-		cols = append(cols, f.Column)
-	}
-	cols = append(cols, n.suppress...)
-	if n.owner != nil {
-		cols = append(cols, n.owner.Column)
-	}
+	cols := maskColumns(n)
 	var out []dialect.Row
 	for start := 0; start < len(keys); start += chunk {
 		part := keys[start:min(start+chunk, len(keys))]

@@ -275,6 +275,8 @@ func tenantIs(column, tenant string) dialect.Cond {
 	return dialect.In(column, []any{tenant})
 }
 
+// maskColumns are the columns masking a row of n reads: its fields, its
+// suppressed fields, its owner link and its tenant.
 func maskColumns(n *node) []string {
 	cols := make([]string, 0, len(n.fields)+len(n.suppress)+2)
 	for _, f := range n.fields {

@@ -55,12 +55,7 @@ func (e *Engine) anonymizeOwned(ctx context.Context, tx *sql.Tx, owner, tenant s
 		return nil
 	}
 	for _, child := range e.children(owner) {
-		cols := make([]string, 0, len(child.fields)+len(child.suppress))
-		for _, f := range child.fields {
-			cols = append(cols, f.Column)
-		}
-		cols = append(cols, child.suppress...)
-		rows, err := e.selectIn(ctx, tx, child, child.owner.Column, ownerKeys, cols)
+		rows, err := e.selectIn(ctx, tx, child, child.owner.Column, ownerKeys, maskColumns(child))
 		if err != nil {
 			return err
 		}
