@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -90,6 +91,12 @@ func childMain(stdin io.Reader, stdout io.Writer) int {
 		fmt.Fprintln(os.Stderr, "bench child:", err)
 		return 2
 	}
+	if path := os.Getenv("LETHE_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	o, err := runJob(context.Background(), j)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench child:", err)
@@ -120,12 +127,22 @@ func runJob(ctx context.Context, j job) (*outcome, error) {
 		return nil, err
 	}
 	o := &outcome{LongestTx: -1, PerSet: map[string]int64{}}
+	var trace *os.File
+	if path := os.Getenv("LETHE_BENCH_TRACE"); path != "" {
+		if trace, err = os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err != nil {
+			return nil, err
+		}
+		defer trace.Close()
+	}
 	start := time.Now()
 	switch j.Kind {
 	case "sweep":
 		o.LongestTx = 0
 		res, err := e.Sweep(ctx, engine.SweepOptions{At: j.At, Confirm: true, Actor: "bench", Batch: j.Batch,
-			OnBatch: func(_ int64, took time.Duration) {
+			OnBatch: func(n int64, took time.Duration) {
+				if trace != nil {
+					fmt.Fprintf(trace, "batch %d rows %.1f ms\n", n, ms(took))
+				}
 				o.Batches++
 				o.InBatches += took.Seconds()
 				o.LongestTx = max(o.LongestTx, ms(took))
