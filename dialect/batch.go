@@ -335,7 +335,7 @@ func updateRows(ctx context.Context, d Dialect, db Querier, table, key string, s
 }
 
 // ReturnsDeleted says whether the server can return the rows a DELETE
-// removed (DELETE ... RETURNING), which DeleteDueTenants needs:
+// removed (DELETE ... RETURNING), which DeleteStretch needs to count tenants:
 // PostgreSQL, SQLite 3.35 and later, MariaDB 10.5 and later; not MySQL.
 func ReturnsDeleted(ctx context.Context, d Dialect, db Querier) (bool, error) {
 	var query string
@@ -350,18 +350,8 @@ func ReturnsDeleted(ctx context.Context, d Dialect, db Querier) (bool, error) {
 	default:
 		return false, nil
 	}
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		return false, fmt.Errorf("read server version: %w", err)
-	}
-	defer rows.Close()
 	var version string
-	if rows.Next() {
-		if err := rows.Scan(&version); err != nil {
-			return false, fmt.Errorf("read server version: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if _, err := queryRow(ctx, db, query, nil, &version); err != nil {
 		return false, fmt.Errorf("read server version: %w", err)
 	}
 	if d.Name() == "mysql" && !strings.Contains(version, "MariaDB") {
@@ -389,121 +379,4 @@ func versionAtLeast(version string, major, minor int) bool {
 	}
 	maj, mnr := digits(parts[0]), digits(parts[1])
 	return maj > major || maj == major && mnr >= minor
-}
-
-// TenantsDeleted is what one DeleteDueTenants statement deleted.
-type TenantsDeleted struct {
-	Counts map[string]int64 // rows of each tenant; tenants with none are left out
-	Total  int64
-	Last   any // the greatest key deleted: the next page's After
-}
-
-// DeleteDueTenants is DeleteDue over several tenants at once: it deletes
-// the first q.Limit due rows after q.After in key order whose column holds
-// one of tenants ("" stands for rows with no tenant, NULL), in one
-// statement, and returns how many went of each tenant. q.Tenant must be
-// nil. The server must return deleted rows (ReturnsDeleted).
-//
-// Unlike DeleteDue it pages by key, not by clock: over several tenants
-// no index yields the rows in clock order (the usual one is the tenant
-// and then the clock), so each statement would sort every due row, a cost
-// that does not shrink with the batch. The key is the table's physical
-// order or close to it, so each page of the table is written once.
-func DeleteDueTenants(ctx context.Context, d Dialect, db Querier, q Due, column string, tenants []string) (TenantsDeleted, error) {
-	var out TenantsDeleted
-	if q.Limit <= 0 {
-		return out, fmt.Errorf("delete due rows of %s: limit must be positive", q.Table)
-	}
-	if q.Clock.IsZero() {
-		return out, fmt.Errorf("delete due rows of %s: no clock", q.Table)
-	}
-	if q.Tenant != nil || len(tenants) == 0 {
-		return out, fmt.Errorf("delete due rows of %s: give the tenants as a list, and at least one", q.Table)
-	}
-	a := &args{d: d}
-	table, key, col := d.Quote(q.Table), d.Quote(q.Key), d.Quote(column)
-	limit := strconv.Itoa(q.Limit)
-	where := q.where(d, a)
-	var in []string
-	null := false
-	for _, t := range tenants {
-		if t == "" {
-			null = true
-			continue
-		}
-		in = append(in, a.add(t))
-	}
-	var terms []string
-	if null {
-		terms = append(terms, col+" IS NULL")
-	}
-	if len(in) > 0 {
-		terms = append(terms, col+" IN ("+strings.Join(in, ", ")+")")
-	}
-	where += " AND (" + strings.Join(terms, " OR ") + ")"
-	order := " ORDER BY " + key
-	var query string
-	switch d.Name() {
-	case "postgres":
-		// The counts per tenant are made by the server: one row a tenant
-		// comes back, not one a deleted row.
-		// "= ANY(ARRAY(...))", not "IN (...)": with IN the planner joins
-		// the page of keys to a scan of the whole table, a cost each batch
-		// pays again whatever its size; with an array it looks each key up.
-		query = "WITH gone AS (DELETE FROM " + table + " WHERE " + key + " = ANY(ARRAY(SELECT " + key + " FROM " + table + " WHERE " + where + order + " LIMIT " + limit + ")) RETURNING " + col + ", " + key + ")" +
-			" SELECT " + col + ", COUNT(*), MAX(" + key + ") FROM gone GROUP BY " + col
-	case "mysql":
-		query = "DELETE FROM " + table + " WHERE " + where + order + " LIMIT " + limit + " RETURNING " + col + ", " + key
-	default:
-		query = "DELETE FROM " + table + " WHERE " + key + " IN (SELECT " + key + " FROM " + table + " WHERE " + where + order + " LIMIT " + limit + ") RETURNING " + col + ", " + key
-	}
-	rows, err := db.QueryContext(ctx, query, a.list...)
-	if err != nil {
-		return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
-	}
-	defer rows.Close()
-	out.Counts = map[string]int64{}
-	grouped := d.Name() == "postgres"
-	for rows.Next() {
-		var tenant *string
-		var last any
-		n := int64(1)
-		if grouped {
-			err = rows.Scan(&tenant, &n, &last)
-		} else {
-			err = rows.Scan(&tenant, &last)
-		}
-		if err != nil {
-			return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
-		}
-		t := ""
-		if tenant != nil {
-			t = *tenant
-		}
-		out.Counts[t] += n
-		out.Total += n
-		if last = NormalizeKey(last); out.Last == nil || keyLess(out.Last, last) {
-			out.Last = last
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
-	}
-	return out, nil
-}
-
-// keyLess orders two normalized keys of one column as the database does
-// for integers and, for text, in byte order.
-func keyLess(a, b any) bool {
-	switch x := a.(type) {
-	case int64:
-		if y, ok := b.(int64); ok {
-			return x < y
-		}
-	case string:
-		if y, ok := b.(string); ok {
-			return x < y
-		}
-	}
-	return fmt.Sprint(a) < fmt.Sprint(b)
 }

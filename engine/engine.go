@@ -170,7 +170,8 @@ func (e *Engine) tenants(ctx context.Context, n *node, only *string) ([]string, 
 	if only != nil {
 		return []string{*only}, nil
 	}
-	return dialect.DistinctValues(ctx, e.d, e.d.DB(), n.table, n.tenant)
+	t, _ := e.schema.Table(n.table)
+	return dialect.DistinctValues(ctx, e.d, e.d.DB(), n.table, n.tenant, t != nil && t.Leads(n.tenant))
 }
 
 // inTx runs fn in one transaction, committing when it returns nil.

@@ -26,89 +26,203 @@ const TargetTx = 80 * time.Millisecond
 // maxBatch bounds an adaptive batch.
 const maxBatch = 100000
 
-// purgeDue deletes an item's due rows with dialect.DeleteDue, each batch
-// a transaction that also adds its count to the ledger entry.
-func (e *Engine) purgeDue(ctx context.Context, due dialect.Due, entry int64, opts SweepOptions) error {
-	return e.deleteBatches(ctx, due, opts, func(tx *sql.Tx, due dialect.Due) (int64, any, error) {
+// The largest stretch of a walk (dialect.Stretch), in keys and in pages:
+// stretches grow while the rows in them are not due, so the bound is
+// what keeps a stretch that turns out to be due from end to end near
+// TargetTx (20,000 rows take MariaDB about 200 ms to delete; 1,000 pages
+// hold some 25,000 rows of an event log, which PostgreSQL deletes in 30).
+const (
+	maxStretchKeys  = 20000
+	maxStretchPages = 1000
+)
+
+// walkShare is the share of a table from which a purge reads the whole
+// table in stored order instead of finding each due row through an index
+// on the clock: an index finds a row at the cost of reading several in
+// order, so below it the index wins.
+const walkShare = 0.05
+
+// walks says whether a plain purge of due rows (in all, over the tenants
+// it runs for) walks the table (see dialect.Stretch). A table without an
+// index on the clock (behind the tenant column, where there is one) is
+// always walked: batches that ask for due rows would each scan it.
+func (e *Engine) walks(ctx context.Context, it *item, due int64) (bool, error) {
+	t, ok := e.schema.Table(it.node.table)
+	clock := it.clock.Columns[0].Name
+	indexed := ok && (it.node.tenant == "" && t.Leads(clock) || it.node.tenant != "" && t.Leads(it.node.tenant, clock))
+	if !indexed {
+		return true, nil
+	}
+	if due == 0 {
+		return false, nil
+	}
+	total, err := dialect.EstimateRows(ctx, e.d, e.d.DB(), it.node.table)
+	if err == nil && total <= 0 {
+		total, err = dialect.CountRows(ctx, e.d, e.d.DB(), it.node.table)
+	}
+	if err != nil {
+		return false, err
+	}
+	return float64(due) >= walkShare*float64(total), nil
+}
+
+// purgeDue deletes an item's due rows for one tenant (or a table without
+// tenants), each batch a transaction that also adds its count to the
+// ledger entry: by walking the table when walk says so, else with
+// dialect.DeleteDue, which finds the oldest due rows through the index on
+// the clock.
+func (e *Engine) purgeDue(ctx context.Context, due dialect.Due, entry int64, walk bool, opts SweepOptions) error {
+	if walk {
+		return e.walkPurge(ctx, due, "", nil, map[string]int64{"": entry}, opts)
+	}
+	return e.deleteBatches(ctx, due, opts, func(tx *sql.Tx, due dialect.Due) (int64, error) {
 		n, err := dialect.DeleteDue(ctx, e.d, tx, due)
 		if err != nil || n == 0 {
-			return n, nil, err
+			return n, err
 		}
-		return n, nil, e.ledger.Add(ctx, tx, entry, n, 0)
+		return n, e.ledger.Add(ctx, tx, entry, n, 0)
 	})
 }
 
 // deleteBatches runs batch, one transaction each, until a batch finds
-// fewer rows than it may take: the hooks, throttle and adaptive batch size
-// every bounded purge shares. batch deletes and records at most due.Limit
-// rows; the last key it returns, when not nil, is the next batch's After.
-func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepOptions, batch func(tx *sql.Tx, due dialect.Due) (n int64, last any, err error)) error {
+// fewer rows than it may take, with the hooks, throttle and adaptive
+// batch size of a sweep. batch deletes and records at most due.Limit rows.
+func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepOptions, batch func(tx *sql.Tx, due dialect.Due) (int64, error)) error {
 	start := time.Now()
 	var done int64
 	for {
 		var n int64
-		var last any
-		began := time.Now()
-		err := e.inTx(ctx, func(tx *sql.Tx) error {
-			var err error
-			if n, last, err = batch(tx, due); err != nil || n == 0 {
-				return err
-			}
-			if opts.beforeCommit != nil {
-				opts.beforeCommit()
-			}
-			return nil
+		took, err := e.batchTx(ctx, opts, func(tx *sql.Tx) (err error) {
+			n, err = batch(tx, due)
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		took := time.Since(began)
-		if opts.OnBatch != nil {
-			opts.OnBatch(n, took)
-		}
-		if n == 0 {
-			return nil
-		}
-		if opts.afterBatch != nil {
-			opts.afterBatch()
-		}
+		e.afterBatch(opts, n, took)
 		if n < int64(due.Limit) {
 			return nil
-		}
-		if last != nil {
-			due.After = last
 		}
 		done += n
 		throttle(ctx, opts.MaxRate, done, start)
 		if opts.adaptive {
-			due.Limit = nextBatch(due.Limit, took)
+			due.Limit = nextBatch(due.Limit, took, maxBatch)
 		}
+	}
+}
+
+// walkPurge deletes the due rows of a plain purge stretch by stretch, each
+// stretch a batch transaction that also adds what it deleted to the
+// ledger. With a tenant column the rows of the given tenants go, each
+// tenant's count to its entry; without one (column ""), due.Tenant may
+// still name the tenant, and the count goes to entries[""].
+func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, tenants []string, entries map[string]int64, opts SweepOptions) error {
+	// A walk by pages cannot bound the rows of a batch, so it is taken
+	// only when no batch size was asked for.
+	pages := false
+	if opts.adaptive {
+		var err error
+		if pages, err = dialect.WalksPages(ctx, e.d, e.d.DB()); err != nil {
+			return err
+		}
+	}
+	size, most := due.Limit, maxStretchKeys
+	if pages {
+		size, most = 16, maxStretchPages
+	}
+	s := dialect.FirstStretch(pages)
+	start := time.Now()
+	var done int64
+	for {
+		var gone dialect.Deleted
+		took, err := e.batchTx(ctx, opts, func(tx *sql.Tx) (err error) {
+			if s, err = dialect.NextStretch(ctx, e.d, tx, due.Table, due.Key, s, size); err != nil {
+				return err
+			}
+			if gone, err = dialect.DeleteStretch(ctx, e.d, tx, due, s, column, tenants); err != nil || gone.Total == 0 {
+				return err
+			}
+			if column == "" {
+				return e.ledger.Add(ctx, tx, entries[""], gone.Total, 0)
+			}
+			add := map[int64]int64{}
+			for t, n := range gone.Counts {
+				id, ok := entries[t]
+				if !ok {
+					// Not a tenant it was given: a bug, or a tenant column
+					// the server returns in another form. Undo the batch.
+					return fmt.Errorf("a batch deleted rows of a tenant it was not given")
+				}
+				add[id] = n
+			}
+			return e.ledger.AddRows(ctx, tx, add)
+		})
+		if err != nil {
+			return err
+		}
+		e.afterBatch(opts, gone.Total, took)
+		if s.Last {
+			return nil
+		}
+		done += gone.Total
+		throttle(ctx, opts.MaxRate, done, start)
+		if opts.adaptive {
+			size = nextBatch(size, took, most)
+		}
+	}
+}
+
+// batchTx runs one batch in its own transaction, with the test hook just
+// before it commits, and says how long the transaction was open.
+func (e *Engine) batchTx(ctx context.Context, opts SweepOptions, batch func(tx *sql.Tx) error) (time.Duration, error) {
+	began := time.Now()
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		if err := batch(tx); err != nil {
+			return err
+		}
+		if opts.beforeCommit != nil {
+			opts.beforeCommit()
+		}
+		return nil
+	})
+	return time.Since(began), err
+}
+
+// afterBatch reports a committed batch, and runs the test hook after
+// batches that changed rows.
+func (e *Engine) afterBatch(opts SweepOptions, n int64, took time.Duration) {
+	if opts.OnBatch != nil {
+		opts.OnBatch(n, took)
+	}
+	if n > 0 && opts.afterBatch != nil {
+		opts.afterBatch()
 	}
 }
 
 // nextBatch sizes the next batch from how long the last one took: the
 // rows it would take at the last rate to fill TargetTx, growing at most
 // twofold (a batch's cost is not linear: the next one must not overshoot
-// far) and shrinking at most to a quarter at a time.
-func nextBatch(limit int, took time.Duration) int {
+// far) and shrinking at most to a quarter at a time, never above most.
+func nextBatch(limit int, took time.Duration, most int) int {
 	if took <= 0 {
-		return min(limit*2, maxBatch)
+		return min(limit*2, most)
 	}
 	want := int(float64(limit) * float64(TargetTx) / float64(took))
-	return max(min(want, limit*2, maxBatch), limit/4, 1)
+	return max(min(want, limit*2, most), limit/4, 1)
 }
 
 // maxGroup is the most tenants one cross-tenant purge binds.
 const maxGroup = 1000
 
 // purgeGroups finds the plan rows whose plain retention deletes can run
-// together, one DELETE a batch over all their tenants instead of a sweep
-// of the table per tenant (which rewrites each page once per tenant): the
-// rows of one item, for every tenant (opts.Tenant nil), on a table with a
-// tenant column, with the same cutoff (tenants without an override of
-// the period share it). It returns the groups by the index of their first
-// row; tenant holds are checked when a group runs. None when the server
-// cannot return deleted rows, which the per-tenant counts need.
+// together, one walk of the table over all their tenants instead of one
+// a tenant: the rows of one item, for every tenant (opts.Tenant nil), on a
+// table with a tenant column, with the same cutoff (tenants without an
+// override of the period share it), when their due rows together are
+// enough of the table that it is walked (walks). It returns the groups by
+// the index of their first row; tenant holds are checked when a group
+// runs. None when the server cannot return deleted rows, which the
+// per-tenant counts need.
 func (e *Engine) purgeGroups(ctx context.Context, plan []PlanRow, opts SweepOptions) (map[int][]int, error) {
 	if opts.Tenant != nil {
 		return nil, nil
@@ -134,7 +248,19 @@ func (e *Engine) purgeGroups(ctx context.Context, plan []PlanRow, opts SweepOpti
 	for _, k := range keys {
 		rows := byKey[k]
 		for start := 0; start < len(rows); start += maxGroup {
-			if part := rows[start:min(start+maxGroup, len(rows))]; len(part) > 1 {
+			part := rows[start:min(start+maxGroup, len(rows))]
+			if len(part) < 2 {
+				continue
+			}
+			var due int64
+			for _, i := range part {
+				due += plan[i].Rows
+			}
+			walk, err := e.walks(ctx, k.it, due)
+			if err != nil {
+				return nil, err
+			}
+			if walk {
 				groups[part[0]] = part
 			}
 		}
@@ -187,7 +313,7 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 	due := e.due(it, "", *first.Cutoff)
 	due.Tenant = nil
 	due.Limit = opts.Batch
-	if err := e.purgeDueTenants(ctx, due, it.node.tenant, tenants, entry, opts); err != nil {
+	if err := e.walkPurge(ctx, due, it.node.tenant, tenants, entry, opts); err != nil {
 		return nil, err
 	}
 	out := map[int][]ledger.Entry{}
@@ -199,32 +325,4 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 		}
 	}
 	return out, nil
-}
-
-// purgeDueTenants is purgeDue over several tenants: each batch is one
-// dialect.DeleteDueTenants, and adds each tenant's count to its ledger
-// entry in the same transaction.
-func (e *Engine) purgeDueTenants(ctx context.Context, due dialect.Due, column string, tenants []string, entry map[string]int64, opts SweepOptions) error {
-	return e.deleteBatches(ctx, due, opts, func(tx *sql.Tx, due dialect.Due) (int64, any, error) {
-		gone, err := dialect.DeleteDueTenants(ctx, e.d, tx, due, column, tenants)
-		if err != nil || gone.Total == 0 {
-			return 0, nil, err
-		}
-		per := gone.Counts
-		for _, t := range tenants {
-			if per[t] == 0 {
-				continue
-			}
-			if err := e.ledger.Add(ctx, tx, entry[t], per[t], 0); err != nil {
-				return 0, nil, err
-			}
-			delete(per, t)
-		}
-		if len(per) > 0 {
-			// Not a tenant of the group: a bug, or a tenant column the
-			// server returns in another form. Undo the batch.
-			return 0, nil, fmt.Errorf("a batch deleted rows of %d tenants it was not given", len(per))
-		}
-		return gone.Total, gone.Last, nil
-	})
 }

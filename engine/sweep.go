@@ -231,7 +231,11 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 	due := e.due(it, r.Tenant, *r.Cutoff)
 	due.Limit = opts.Batch
 	if e.plainPurge(it, arch) {
-		if err := e.purgeDue(ctx, due, primary, opts); err != nil {
+		walk, err := e.walks(ctx, it, r.Rows)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.purgeDue(ctx, due, primary, walk, opts); err != nil {
 			return nil, err
 		}
 		return e.sealEntries(ctx, set)

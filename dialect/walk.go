@@ -1,0 +1,208 @@
+package dialect
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// A walk deletes the due rows of a table stretch by stretch, in the order
+// the table is stored, each stretch one batch: every row is read once,
+// in order, as one DELETE ... WHERE clock < cutoff reads them, instead of
+// being found one by one through an index. It is how a purge of a large
+// share of a table comes close to what the database does on its own, and
+// each batch costs about the same wherever it falls (a batch that asks
+// for a number of due rows instead must read past every row that is not
+// due to learn that it is the last).
+
+// Stretch is the part of a table one batch of a walk covers: on
+// PostgreSQL the heap pages [From, To), read by ctid (a TID range scan),
+// elsewhere the keys in (From, To] of the primary key, the order InnoDB
+// stores rows in. A nil From starts at the beginning; Last means the
+// stretch runs to the end of the table (To is then nil for keys).
+type Stretch struct {
+	From, To any
+	Last     bool
+	pages    bool
+}
+
+// WalksPages says whether the server can read a stretch of pages without
+// a scan of the whole table: PostgreSQL 14 and later (TID range scans).
+// Elsewhere walks go by key.
+func WalksPages(ctx context.Context, d Dialect, db Querier) (bool, error) {
+	if d.Name() != "postgres" {
+		return false, nil
+	}
+	var version int
+	if _, err := queryRow(ctx, db, "SELECT current_setting('server_version_num')::int", nil, &version); err != nil {
+		return false, fmt.Errorf("read server version: %w", err)
+	}
+	return version >= 140000, nil
+}
+
+// FirstStretch is where a walk starts: pages says it goes by pages
+// (WalksPages), else by key.
+func FirstStretch(pages bool) Stretch {
+	if pages {
+		return Stretch{To: int64(0), pages: true}
+	}
+	return Stretch{}
+}
+
+// NextStretch returns the stretch after prev that covers size rows (keys)
+// or size pages. A walk by pages ends at the size the table has when the
+// stretch is taken, so pages added meanwhile are walked too; a walk by
+// key ends at the greatest key.
+func NextStretch(ctx context.Context, d Dialect, db Querier, table, key string, prev Stretch, size int) (Stretch, error) {
+	if size <= 0 {
+		return Stretch{}, fmt.Errorf("walk %s: size must be positive", table)
+	}
+	next := Stretch{From: prev.To, pages: prev.pages}
+	if prev.pages {
+		var pages int64
+		_, err := queryRow(ctx, db, "SELECT pg_relation_size("+d.Placeholder(1)+"::regclass) / current_setting('block_size')::bigint", []any{d.Quote(table)}, &pages)
+		if err != nil {
+			return next, fmt.Errorf("walk %s: read its size: %w", table, err)
+		}
+		to := prev.To.(int64) + int64(size)
+		next.To, next.Last = to, to >= pages
+		return next, nil
+	}
+	a := &args{d: d}
+	k := d.Quote(key)
+	query := "SELECT " + k + " FROM " + d.Quote(table)
+	if next.From != nil {
+		query += " WHERE " + k + " > " + a.add(next.From)
+	}
+	query += " ORDER BY " + k + " LIMIT 1 OFFSET " + strconv.Itoa(size-1)
+	var to any
+	found, err := queryRow(ctx, db, query, a.list, &to)
+	if err != nil {
+		return next, fmt.Errorf("walk %s: %w", table, err)
+	}
+	next.To, next.Last = NormalizeKey(to), !found
+	return next, nil
+}
+
+// condition restricts a statement to the stretch.
+func (s Stretch) condition(d Dialect, a *args, key string) []string {
+	var out []string
+	if s.pages {
+		out = append(out, "ctid >= "+a.add(fmt.Sprintf("(%d,0)", s.From))+"::tid")
+		if !s.Last {
+			out = append(out, "ctid < "+a.add(fmt.Sprintf("(%d,0)", s.To))+"::tid")
+		}
+		return out
+	}
+	k := d.Quote(key)
+	if s.From != nil {
+		out = append(out, k+" > "+a.add(s.From))
+	}
+	if s.To != nil {
+		out = append(out, k+" <= "+a.add(s.To))
+	}
+	return out
+}
+
+// Deleted is what one batch of a walk deleted.
+type Deleted struct {
+	Total  int64
+	Counts map[string]int64 // rows of each tenant, when asked for; tenants with none are left out
+}
+
+// DeleteStretch deletes the due rows of q (q.After is ignored) within the
+// stretch. With a tenant column it deletes only rows of the given tenants
+// ("" stands for rows with no tenant, NULL) and counts the rows of each:
+// then the server must return deleted rows (ReturnsDeleted). Without one
+// it counts the total only.
+func DeleteStretch(ctx context.Context, d Dialect, db Querier, q Due, s Stretch, column string, tenants []string) (Deleted, error) {
+	var out Deleted
+	if q.Clock.IsZero() {
+		return out, fmt.Errorf("delete due rows of %s: no clock", q.Table)
+	}
+	q.After = nil
+	a := &args{d: d}
+	where := append([]string{q.where(d, a)}, s.condition(d, a, q.Key)...)
+	if column == "" {
+		n, err := exec(ctx, db, "delete due rows of "+q.Table, "DELETE FROM "+d.Quote(q.Table)+" WHERE "+strings.Join(where, " AND "), a.list)
+		out.Total = n
+		return out, err
+	}
+	if len(tenants) == 0 {
+		return out, fmt.Errorf("delete due rows of %s: no tenants given", q.Table)
+	}
+	col := d.Quote(column)
+	where = append(where, tenantsCondition(d, a, col, tenants))
+	query := "DELETE FROM " + d.Quote(q.Table) + " WHERE " + strings.Join(where, " AND ") + " RETURNING " + col
+	grouped := d.Name() == "postgres"
+	if grouped {
+		// The server counts: one row a tenant comes back, not one a row.
+		query = "WITH gone AS (" + query + ") SELECT " + col + ", COUNT(*) FROM gone GROUP BY " + col
+	}
+	rows, err := db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
+	}
+	defer rows.Close()
+	out.Counts = map[string]int64{}
+	for rows.Next() {
+		var tenant any
+		n := int64(1)
+		if grouped {
+			err = rows.Scan(&tenant, &n)
+		} else {
+			err = rows.Scan(&tenant)
+		}
+		if err != nil {
+			return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
+		}
+		t := ""
+		if tenant != nil {
+			t = fmt.Sprint(NormalizeKey(tenant))
+		}
+		out.Counts[t] += n
+		out.Total += n
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
+	}
+	return out, nil
+}
+
+// tenantsCondition is true for rows of the listed tenants; "" is NULL.
+func tenantsCondition(d Dialect, a *args, col string, tenants []string) string {
+	var in, terms []string
+	for _, t := range tenants {
+		if t == "" {
+			terms = append(terms, col+" IS NULL")
+			continue
+		}
+		in = append(in, a.add(t))
+	}
+	if len(in) > 0 {
+		terms = append(terms, col+" IN ("+strings.Join(in, ", ")+")")
+	}
+	return "(" + strings.Join(terms, " OR ") + ")"
+}
+
+// EstimateRows returns about how many rows a table holds, from the
+// server's statistics where it keeps them (PostgreSQL, MySQL), else by
+// counting; 0 means not known.
+func EstimateRows(ctx context.Context, d Dialect, db Querier, table string) (int64, error) {
+	var query string
+	var args []any
+	switch d.Name() {
+	case "postgres":
+		query, args = "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = "+d.Placeholder(1)+"::regclass", []any{d.Quote(table)}
+	case "mysql":
+		query, args = "SELECT COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", []any{table}
+	default:
+		return CountRows(ctx, d, db, table)
+	}
+	var n int64
+	if _, err := queryRow(ctx, db, query, args, &n); err != nil {
+		return 0, fmt.Errorf("estimate the rows of %s: %w", table, err)
+	}
+	return n, nil
+}
