@@ -176,7 +176,12 @@ func (e *Engine) tenants(ctx context.Context, n *node, only *string) ([]string, 
 
 // inTx runs fn in one transaction, committing when it returns nil.
 func (e *Engine) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := e.d.DB().BeginTx(ctx, nil)
+	return e.inTxWith(ctx, nil, fn)
+}
+
+// inTxWith is inTx with the transaction's options (nil: the defaults).
+func (e *Engine) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	tx, err := e.d.DB().BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

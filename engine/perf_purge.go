@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"lethe/dialect"
@@ -92,7 +91,7 @@ func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepO
 	var done int64
 	for {
 		var n int64
-		took, err := e.batchTx(ctx, opts, func(tx *sql.Tx) (err error) {
+		took, err := e.batchTx(ctx, nil, opts, func(tx *sql.Tx) (err error) {
 			n, err = batch(tx, due)
 			return err
 		})
@@ -111,72 +110,11 @@ func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepO
 	}
 }
 
-// walkPurge deletes the due rows of a plain purge stretch by stretch, each
-// stretch a batch transaction that also adds what it deleted to the
-// ledger. With a tenant column the rows of the given tenants go, each
-// tenant's count to its entry; without one (column ""), due.Tenant may
-// still name the tenant, and the count goes to entries[""].
-func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, tenants []string, entries map[string]int64, opts SweepOptions) error {
-	// A walk by pages cannot bound the rows of a batch, so it is taken
-	// only when no batch size was asked for.
-	pages := false
-	if opts.adaptive {
-		var err error
-		if pages, err = dialect.WalksPages(ctx, e.d, e.d.DB()); err != nil {
-			return err
-		}
-	}
-	size, most := due.Limit, maxStretchKeys
-	if pages {
-		size, most = 16, maxStretchPages
-	}
-	s := dialect.FirstStretch(pages)
-	start := time.Now()
-	var done int64
-	for {
-		var gone dialect.Deleted
-		took, err := e.batchTx(ctx, opts, func(tx *sql.Tx) (err error) {
-			if s, err = dialect.NextStretch(ctx, e.d, tx, due.Table, due.Key, s, size); err != nil {
-				return err
-			}
-			if gone, err = dialect.DeleteStretch(ctx, e.d, tx, due, s, column, tenants); err != nil || gone.Total == 0 {
-				return err
-			}
-			if column == "" {
-				return e.ledger.Add(ctx, tx, entries[""], gone.Total, 0)
-			}
-			add := map[int64]int64{}
-			for t, n := range gone.Counts {
-				id, ok := entries[t]
-				if !ok {
-					// Not a tenant it was given: a bug, or a tenant column
-					// the server returns in another form. Undo the batch.
-					return fmt.Errorf("a batch deleted rows of a tenant it was not given")
-				}
-				add[id] = n
-			}
-			return e.ledger.AddRows(ctx, tx, add)
-		})
-		if err != nil {
-			return err
-		}
-		e.afterBatch(opts, gone.Total, took)
-		if s.Last {
-			return nil
-		}
-		done += gone.Total
-		throttle(ctx, opts.MaxRate, done, start)
-		if opts.adaptive {
-			size = nextBatch(size, took, most)
-		}
-	}
-}
-
 // batchTx runs one batch in its own transaction, with the test hook just
 // before it commits, and says how long the transaction was open.
-func (e *Engine) batchTx(ctx context.Context, opts SweepOptions, batch func(tx *sql.Tx) error) (time.Duration, error) {
+func (e *Engine) batchTx(ctx context.Context, txOpts *sql.TxOptions, opts SweepOptions, batch func(tx *sql.Tx) error) (time.Duration, error) {
 	began := time.Now()
-	err := e.inTx(ctx, func(tx *sql.Tx) error {
+	err := e.inTxWith(ctx, txOpts, func(tx *sql.Tx) error {
 		if err := batch(tx); err != nil {
 			return err
 		}

@@ -47,7 +47,7 @@ func TestSweepPurgesTenantsTogether(t *testing.T) {
 
 				var batches []int64 // rows of each batch that deleted any
 				var deleted int64
-				res := f.sweep(SweepOptions{Confirm: true, Batch: batch, Only: "invitations", OnBatch: func(n int64, took time.Duration) {
+				res := f.sweep(SweepOptions{Confirm: true, Batch: batch, Walkers: 1, Only: "invitations", OnBatch: func(n int64, took time.Duration) {
 					if n > 0 {
 						batches = append(batches, n)
 						deleted += n

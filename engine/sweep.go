@@ -24,6 +24,10 @@ type SweepOptions struct {
 	Actor   string  // recorded in the ledger; "cli" by default
 	Batch   int     // rows per batch transaction; DefaultBatch when 0
 	MaxRate float64 // rows per second at most; 0 for no throttle
+	// Walkers is how many batches of a table walked in stored order (a
+	// purge of a large share of it) run at once, each on a connection of
+	// its own; 0 means DefaultWalkers. SQLite always runs one.
+	Walkers int
 	// OnBatch, when set, is called after each batch transaction commits
 	// with the rows it changed in the item's own dataset and how long the
 	// transaction was open (progress reports, benchmarks).

@@ -341,6 +341,55 @@ func TestAddRollsBackWithItsTransaction(t *testing.T) {
 	})
 }
 
+// TestAddRows: one statement adds to several entries, each its own count;
+// a sealed entry among them fails the call, naming it (the caller's
+// transaction then rolls back what the statement added to the others).
+func TestAddRows(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		l, d, _ := setup(t, h)
+		var ids []int64
+		for _, tenant := range []string{"a", "b", "c"} {
+			id, err := l.Open(ctx, d.DB(), ledger.Entry{Tenant: tenant, Dataset: "events", Reason: "retention_sweep"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		for _, add := range []map[int64]int64{{ids[0]: 3, ids[1]: 40, ids[2]: 500}, {ids[2]: 1, ids[0]: 20}, {ids[1]: 7}} {
+			if err := l.AddRows(ctx, d.DB(), add); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows := func() map[string]int64 {
+			out := map[string]int64{}
+			for _, e := range list(t, l, ledger.Filter{}) {
+				out[e.Tenant] = e.Rows
+			}
+			return out
+		}
+		if got, want := rows(), map[string]int64{"a": 23, "b": 47, "c": 501}; !reflect.DeepEqual(got, want) {
+			t.Errorf("rows = %v, want %v", got, want)
+		}
+		done, err := l.Seal(ctx, ids[1], "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := d.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.AddRows(ctx, tx, map[int64]int64{ids[0]: 1, ids[1]: 1}); lethe.ErrorCode(err) != lethe.ECONFLICT || !strings.Contains(err.Error(), fmt.Sprint(done.ID)) {
+			t.Errorf("AddRows with a sealed entry = %v, want a conflict naming entry %d", err, done.ID)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rows(), map[string]int64{"a": 23, "b": 47, "c": 501}; !reflect.DeepEqual(got, want) {
+			t.Errorf("rows after the rolled-back add = %v, want %v", got, want)
+		}
+	})
+}
+
 func TestRecordAndSealTx(t *testing.T) {
 	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
 		l, d, _ := setup(t, h)

@@ -30,6 +30,9 @@ func Run(t *testing.T, h Harness) {
 		{"UpdateByKeys", testUpdateByKeys},
 		{"DeleteByKeys", testDeleteByKeys},
 		{"Indexes", testIndexes},
+		{"WalkByKey", testWalkByKey},
+		{"WalkByPages", testWalkByPages},
+		{"DistinctValues", testDistinctValues},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -480,4 +483,117 @@ func testIndexes(t *testing.T, h Harness) {
 		t.Errorf("bare: Leads(created_at) = %v, Leads(id) = %v; want false, true", bare.Leads("created_at"), bare.Leads("id"))
 	}
 
+}
+
+// walk deletes the due rows of q stretch by stretch of size, as the
+// engine's walk does, and returns the stretches' ends and what went.
+func walk(t *testing.T, d dialect.Dialect, q dialect.Due, pages bool, size int, column string, tenants []string) ([]string, dialect.Deleted) {
+	t.Helper()
+	var ends []string
+	all := dialect.Deleted{Counts: map[string]int64{}}
+	s := dialect.FirstStretch(pages)
+	for !s.Last {
+		var err error
+		if s, err = dialect.NextStretch(ctx, d, d.DB(), q.Table, q.Key, s, size); err != nil {
+			t.Fatal(err)
+		}
+		ends = append(ends, fmt.Sprint(s.To))
+		gone, err := dialect.DeleteStretch(ctx, d, d.DB(), q, s, column, tenants)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Total += gone.Total
+		for k, n := range gone.Counts {
+			all.Counts[k] += n
+		}
+		if len(ends) > 100 {
+			t.Fatal("the walk does not end")
+		}
+	}
+	return ends, all
+}
+
+func testWalkByKey(t *testing.T, h Harness) {
+	d := h.Open(t)
+	createEvents(t, h, d)
+	q := dialect.Due{Table: "events", Key: "id", Clock: clock("created_at"), Cutoff: cutoff}
+	ok, err := dialect.ReturnsDeleted(ctx, d, d.DB())
+	if err != nil || !ok {
+		t.Fatalf("ReturnsDeleted = %v, %v", ok, err)
+	}
+	// Due: 1 and 7 (acme), 4 (no tenant), 5 and 8 (globex). globex is not
+	// one of the tenants, so its rows stay.
+	ends, gone := walk(t, d, q, false, 2, "tenant", []string{"acme", ""})
+	if want := []string{"2", "4", "6", "8", "<nil>"}; !reflect.DeepEqual(ends, want) {
+		t.Errorf("stretches end at %v, want %v", ends, want)
+	}
+	if want := (dialect.Deleted{Total: 3, Counts: map[string]int64{"acme": 2, "": 1}}); !reflect.DeepEqual(gone, want) {
+		t.Errorf("deleted %+v, want %+v", gone, want)
+	}
+	if got, want := remaining(t, d), []string{"2:p2", "3:p3", "5:p5", "6:p6", "8:p8", "9:p9"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rows left = %v, want %v", got, want)
+	}
+	// Without a tenant column only the total is counted; q.Tenant scopes.
+	q.Tenant = &dialect.Tenant{Column: "tenant", Value: "globex"}
+	if ends, gone = walk(t, d, q, false, 4, "", nil); gone.Total != 2 || !reflect.DeepEqual(ends, []string{"6", "<nil>"}) {
+		t.Errorf("walk of globex: stretches end at %v, deleted %+v; want 6 and the end, 2 rows", ends, gone)
+	}
+	if got, want := remaining(t, d), []string{"2:p2", "3:p3", "6:p6", "9:p9"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rows left = %v, want %v", got, want)
+	}
+}
+
+func testWalkByPages(t *testing.T, h Harness) {
+	d := h.Open(t)
+	pages, err := dialect.WalksPages(ctx, d, d.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pages {
+		if h.Name == "postgres" {
+			t.Error("PostgreSQL 14 and later walk by pages")
+		}
+		return
+	}
+	exec(t, d, `CREATE TABLE events (id BIGINT NOT NULL PRIMARY KEY, tenant VARCHAR(40), created_at `+h.Timestamp+`, payload VARCHAR(200))`)
+	// 3000 rows of some 250 bytes fill about a hundred pages. Tenants a, b
+	// and none take turns; rows n with n%3 = 0 (all of a's) or n%7 = 0 are
+	// due: 1000 of a, 143 of b, 143 of none.
+	exec(t, d, `INSERT INTO events SELECT n, CASE n % 3 WHEN 0 THEN 'a' WHEN 1 THEN 'b' END,
+		CASE WHEN n % 3 = 0 OR n % 7 = 0 THEN TIMESTAMP '2024-01-01' ELSE TIMESTAMP '2024-06-01' END, repeat('x', 200)
+		FROM generate_series(1, 3000) n`)
+	q := dialect.Due{Table: "events", Key: "id", Clock: clock("created_at"), Cutoff: cutoff}
+	ends, gone := walk(t, d, q, true, 7, "tenant", []string{"a", ""})
+	if len(ends) < 10 || ends[0] != "7" || ends[1] != "14" {
+		t.Errorf("stretches end at %v, want 7, 14, ... over a table of more than 70 pages", ends)
+	}
+	if want := (dialect.Deleted{Total: 1143, Counts: map[string]int64{"a": 1000, "": 143}}); !reflect.DeepEqual(gone, want) {
+		t.Errorf("deleted %+v, want %+v", gone, want)
+	}
+	left := Rows(t, d, "SELECT tenant, COUNT(*) FROM events WHERE created_at < $1 GROUP BY tenant", cutoff)
+	if want := []string{"b|143"}; !reflect.DeepEqual(left, want) {
+		t.Errorf("due rows left: %v, want %v", left, want)
+	}
+}
+
+func testDistinctValues(t *testing.T, h Harness) {
+	d := h.Open(t)
+	createEvents(t, h, d)
+	want := []string{"", "acme", "globex"} // NULL first, where the database sorts it
+	if h.Name == "postgres" {
+		want = []string{"acme", "globex", ""}
+	}
+	for _, indexed := range []bool{false, true} {
+		if indexed {
+			exec(t, d, "CREATE INDEX events_tenant ON events (tenant, created_at)")
+		}
+		got, err := dialect.DistinctValues(ctx, d, d.DB(), "events", "tenant", indexed)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("indexed=%v: %v, %v; want %v", indexed, got, err, want)
+		}
+	}
+	exec(t, d, "DELETE FROM events WHERE tenant IS NULL")
+	if got, err := dialect.DistinctValues(ctx, d, d.DB(), "events", "tenant", true); err != nil || !reflect.DeepEqual(got, []string{"acme", "globex"}) {
+		t.Errorf("without NULL: %v, %v", got, err)
+	}
 }

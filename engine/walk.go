@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"lethe/dialect"
+)
+
+// DefaultWalkers is how many stretches of a walked table are deleted at
+// once, each by its own connection, when SweepOptions.Walkers is 0. One
+// DELETE keeps one server core busy; a second on the next stretch keeps
+// another (stretches share no rows, so they do not wait for each other).
+const DefaultWalkers = 2
+
+// walkers is how many batches of a walk run at once: one on SQLite,
+// which has a single writer.
+func (e *Engine) walkers(opts SweepOptions) int {
+	if e.d.Name() == "sqlite" {
+		return 1
+	}
+	if opts.Walkers > 0 {
+		return opts.Walkers
+	}
+	return DefaultWalkers
+}
+
+// stretches hands out the stretches of one walk, in order, to its
+// walkers.
+type stretches struct {
+	mu   sync.Mutex
+	last dialect.Stretch
+	done bool
+}
+
+// next returns the stretch after the last one handed out, of size keys
+// or pages, or false when the walk has reached the end of the table.
+func (c *stretches) next(ctx context.Context, e *Engine, due dialect.Due, size int) (dialect.Stretch, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return dialect.Stretch{}, false, nil
+	}
+	s, err := dialect.NextStretch(ctx, e.d, e.d.DB(), due.Table, due.Key, c.last, size)
+	if err != nil {
+		return s, false, err
+	}
+	c.last, c.done = s, s.Last
+	return s, true, nil
+}
+
+// walkPurge deletes the due rows of a plain purge stretch by stretch (see
+// dialect.Stretch), each stretch a batch transaction that also adds what
+// it deleted to the ledger, several stretches at once (walkers). With a
+// tenant column the rows of the given tenants go, each tenant's count to
+// its entry; without one (column ""), due.Tenant may still name the
+// tenant, and the count goes to entries[""].
+func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, tenants []string, entries map[string]int64, opts SweepOptions) error {
+	// A walk by pages cannot bound the rows of a batch, so it is taken
+	// only when no batch size was asked for.
+	pages := false
+	if opts.adaptive {
+		var err error
+		if pages, err = dialect.WalksPages(ctx, e.d, e.d.DB()); err != nil {
+			return err
+		}
+	}
+	size, most := due.Limit, maxStretchKeys
+	if pages {
+		size, most = 16, maxStretchPages
+	}
+	// Read committed on MariaDB: InnoDB's default (repeatable read) locks
+	// the gap after each stretch's last key, where the next stretch, in
+	// another walker's hands, begins. PostgreSQL reads committed anyway.
+	var txOpts *sql.TxOptions
+	if e.d.Name() == "mysql" {
+		txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	cursor := &stretches{last: dialect.FirstStretch(pages)}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex // the hooks and the throttle's count
+		done  int64
+		start = time.Now()
+		errs  = make([]error, e.walkers(opts))
+		wg    sync.WaitGroup
+	)
+	if hook := opts.beforeCommit; hook != nil {
+		opts.beforeCommit = func() {
+			mu.Lock()
+			defer mu.Unlock()
+			hook()
+		}
+	}
+	for w := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			size := size
+			for {
+				s, ok, err := cursor.next(ctx, e, due, size)
+				if err != nil || !ok {
+					errs[w] = err
+					return
+				}
+				var gone dialect.Deleted
+				took, err := e.batchTx(ctx, txOpts, opts, func(tx *sql.Tx) (err error) {
+					if gone, err = dialect.DeleteStretch(ctx, e.d, tx, due, s, column, tenants); err != nil || gone.Total == 0 {
+						return err
+					}
+					return e.addDeleted(ctx, tx, gone, column, entries)
+				})
+				if err != nil {
+					errs[w] = err
+					cancel() // the other walkers stop after their batch
+					return
+				}
+				mu.Lock()
+				e.afterBatch(opts, gone.Total, took)
+				done += gone.Total
+				sofar := done
+				mu.Unlock()
+				throttle(ctx, opts.MaxRate, sofar, start)
+				if opts.adaptive {
+					size = nextBatch(size, took, most)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// The first error is the cause; others are walkers the cancel stopped.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// addDeleted adds what a batch of a walk deleted to the ledger, in the
+// batch's transaction.
+func (e *Engine) addDeleted(ctx context.Context, tx *sql.Tx, gone dialect.Deleted, column string, entries map[string]int64) error {
+	if column == "" {
+		return e.ledger.Add(ctx, tx, entries[""], gone.Total, 0)
+	}
+	add := map[int64]int64{}
+	for t, n := range gone.Counts {
+		id, ok := entries[t]
+		if !ok {
+			// Not a tenant it was given: a bug, or a tenant column the
+			// server returns in another form. Undo the batch.
+			return fmt.Errorf("a batch deleted rows of a tenant it was not given")
+		}
+		add[id] = n
+	}
+	return e.ledger.AddRows(ctx, tx, add)
+}

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"lethe/dialect/dialecttest"
+)
+
+// TestWalkersPurgeExactly: a purge of most of a table walks it, two
+// stretches at a time (one on SQLite), batches growing from their first
+// size; the rows left and each tenant's ledger entry are exact, and a
+// second sweep finds nothing.
+func TestWalkersPurgeExactly(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		f := newFixture(t, h)
+		// 6,000 invitations of four workspaces (and none); two in three
+		// expired long before the cutoff (2024-01-02), the others after.
+		const n = 6000
+		tenants := []any{"w0", "w1", "w2", "w3", nil}
+		want := map[string]int64{}
+		var kept int64
+		var values []string
+		var args []any
+		for i := 1; i <= n; i++ {
+			tenant := tenants[i%len(tenants)]
+			expires := "2024-03-20 00:00:00"
+			if i%3 != 0 {
+				expires = "2023-06-01 00:00:00"
+				name := ""
+				if tenant != nil {
+					name = tenant.(string)
+				}
+				want[name]++
+			} else {
+				kept++
+			}
+			values = append(values, "(?, ?, ?, ?)")
+			args = append(args, i, tenant, fmt.Sprintf("i%d@example.com", i), expires)
+			if len(values) == 500 {
+				f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
+				values, args = nil, nil
+			}
+		}
+		var batches int
+		res := f.sweep(SweepOptions{Confirm: true, Only: "invitations", OnBatch: func(int64, time.Duration) { batches++ }})
+		got := map[string]int64{}
+		for _, e := range res.Entries {
+			if e.Dataset == "invitations" {
+				got[e.Tenant] += e.Rows
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("ledger = %v, want %v", got, want)
+		}
+		if left := f.rows("SELECT COUNT(*), SUM(CASE WHEN expires_at < '2024-01-01' THEN 1 ELSE 0 END) FROM invitations"); !reflect.DeepEqual(left, []string{fmt.Sprintf("%d|0", kept)}) {
+			t.Errorf("left: %v, want %d rows, none due", left, kept)
+		}
+		if batches < 3 {
+			t.Errorf("%d batches, want the walk to take several", batches)
+		}
+		again := f.sweep(SweepOptions{Confirm: true, Only: "invitations"})
+		for _, e := range again.Entries {
+			if e.Rows != 0 {
+				t.Errorf("second sweep: %+v", e)
+			}
+		}
+	})
+}
