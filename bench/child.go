@@ -32,6 +32,7 @@ type job struct {
 	At       time.Time `json:"at"`
 	Secret   string    `json:"secret"`
 	Batch    int       `json:"batch"`
+	Walkers  int       `json:"walkers"`
 	Subjects []subject `json:"subjects"` // erase, export
 }
 
@@ -138,7 +139,7 @@ func runJob(ctx context.Context, j job) (*outcome, error) {
 	switch j.Kind {
 	case "sweep":
 		o.LongestTx = 0
-		res, err := e.Sweep(ctx, engine.SweepOptions{At: j.At, Confirm: true, Actor: "bench", Batch: j.Batch,
+		res, err := e.Sweep(ctx, engine.SweepOptions{At: j.At, Confirm: true, Actor: "bench", Batch: j.Batch, Walkers: j.Walkers,
 			OnBatch: func(n int64, took time.Duration) {
 				if trace != nil {
 					fmt.Fprintf(trace, "batch %d rows %.1f ms\n", n, ms(took))

@@ -64,6 +64,7 @@ type config struct {
 	cases    []string
 	urls     map[string]string
 	batch    int
+	walkers  int // batches of a walk at once (0: the engine's default)
 	samples  int // erasure: subjects erased
 	log      io.Writer
 }
@@ -114,12 +115,13 @@ func parseFlags(args []string) (*config, error) {
 	pg := fs.String("postgres", os.Getenv("LETHE_TEST_POSTGRES"), "PostgreSQL server URL (default $LETHE_TEST_POSTGRES)")
 	my := fs.String("mysql", os.Getenv("LETHE_TEST_MYSQL"), "MariaDB/MySQL server URL (default $LETHE_TEST_MYSQL)")
 	batch := fs.Int("batch", 0, "rows per batch transaction (0: the engine's default)")
+	walkers := fs.Int("walkers", 0, "batches of a walked table at once (0: the engine's default)")
 	samples := fs.Int("erasures", 1000, "erasure case: subjects to erase")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	cfg := &config{rows: *rows, quick: *quick, json: *js, batch: *batch, samples: *samples, log: os.Stderr,
+	cfg := &config{rows: *rows, quick: *quick, json: *js, batch: *batch, walkers: *walkers, samples: *samples, log: os.Stderr,
 		urls: map[string]string{"postgres": *pg, "mysql": *my}}
 	if *quiet {
 		cfg.log = io.Discard
@@ -256,7 +258,7 @@ func sides(cs, dn string, lethe *outcome, base Row) []Row {
 		l.LongestTx = ptr(lethe.LongestTx)
 	}
 	if lethe.Batches > 0 {
-		l.Note = fmt.Sprintf("%d batch transactions, %.2f s inside them; the rest is planning (counts per tenant, the guard) and ledger entries", lethe.Batches, lethe.InBatches)
+		l.Note = fmt.Sprintf("%d batch transactions, %.2f s inside them (summed where walkers overlap); the rest is planning (counts per tenant, the guard) and ledger entries", lethe.Batches, lethe.InBatches)
 	}
 	base.Case, base.Dialect = cs, dn
 	if base.Seconds > 0 {

@@ -105,7 +105,7 @@ func (s *scratch) checkpoint(ctx context.Context) {
 // child process.
 func sweepLethe(ctx context.Context, cfg *config, s *scratch, policy string, at time.Time, secret string) (*outcome, error) {
 	s.checkpoint(ctx)
-	return runLethe(ctx, job{Kind: "sweep", URL: s.url, Policy: policy, At: at, Batch: cfg.batch, Secret: secret})
+	return runLethe(ctx, job{Kind: "sweep", URL: s.url, Policy: policy, At: at, Batch: cfg.batch, Walkers: cfg.walkers, Secret: secret})
 }
 
 // checkPurge compares the table Lethe swept with the one the baseline
