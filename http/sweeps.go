@@ -92,7 +92,7 @@ type sweepInput struct {
 		Only    string  `json:"only,omitempty" maxLength:"255" doc:"Only this subject or dataset"`
 		DryRun  bool    `json:"dry_run,omitempty" doc:"Plan only; change nothing"`
 		Confirm bool    `json:"confirm,omitempty" doc:"Run even when the blast-radius guard trips"`
-		Batch   int     `json:"batch,omitempty" minimum:"0" maximum:"100000" doc:"Rows per batch transaction; 1000 by default"`
+		Batch   int     `json:"batch,omitempty" minimum:"0" maximum:"100000" doc:"Rows per batch transaction; by default batches are sized to keep each transaction near 80 ms"`
 		MaxRate float64 `json:"max_rate,omitempty" minimum:"0" doc:"At most this many rows per second; 0 for no limit"`
 	}
 }

@@ -82,7 +82,8 @@ func sweepCmd(g *globals) *cobra.Command {
 	f.BoolVar(&opts.DryRun, "dry-run", false, "show what would happen; change nothing")
 	f.BoolVar(&opts.Confirm, "confirm", false, "run even when the blast-radius guard trips")
 	f.StringVar(&opts.Actor, "actor", "cli", "who runs the sweep, for the ledger")
-	f.IntVar(&opts.Batch, "batch", engine.DefaultBatch, "rows per batch transaction")
+	f.IntVar(&opts.Batch, "batch", 0, fmt.Sprintf("rows per batch transaction (0: batches sized to keep each transaction near %v)", engine.TargetTx))
+	f.IntVar(&opts.Walkers, "walkers", 0, fmt.Sprintf("batches at once when a table is walked in stored order (0: %d)", engine.DefaultWalkers))
 	f.Float64Var(&opts.MaxRate, "max-rate", 0, "at most this many rows per second (0: no limit)")
 	return cmd
 }
