@@ -90,10 +90,8 @@ func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepO
 	start := time.Now()
 	var done int64
 	for {
-		var n int64
-		took, err := e.batchTx(ctx, nil, opts, func(tx *sql.Tx) (err error) {
-			n, err = batch(tx, due)
-			return err
+		n, took, err := e.batchTx(ctx, nil, opts, func(tx *sql.Tx) (int64, error) {
+			return batch(tx, due)
 		})
 		if err != nil {
 			return err
@@ -111,11 +109,14 @@ func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepO
 }
 
 // batchTx runs one batch in its own transaction, with the test hook just
-// before it commits, and says how long the transaction was open.
-func (e *Engine) batchTx(ctx context.Context, txOpts *sql.TxOptions, opts SweepOptions, batch func(tx *sql.Tx) error) (time.Duration, error) {
+// before it commits when it changed rows, and says how many it changed
+// and how long the transaction was open.
+func (e *Engine) batchTx(ctx context.Context, txOpts *sql.TxOptions, opts SweepOptions, batch func(tx *sql.Tx) (int64, error)) (int64, time.Duration, error) {
 	began := time.Now()
+	var n int64
 	err := e.inTxWith(ctx, txOpts, func(tx *sql.Tx) error {
-		if err := batch(tx); err != nil {
+		var err error
+		if n, err = batch(tx); err != nil || n == 0 {
 			return err
 		}
 		if opts.beforeCommit != nil {
@@ -123,7 +124,7 @@ func (e *Engine) batchTx(ctx context.Context, txOpts *sql.TxOptions, opts SweepO
 		}
 		return nil
 	})
-	return time.Since(began), err
+	return n, time.Since(began), err
 }
 
 // afterBatch reports a committed batch, and runs the test hook after

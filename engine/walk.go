@@ -108,12 +108,12 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 					errs[w] = err
 					return
 				}
-				var gone dialect.Deleted
-				took, err := e.batchTx(ctx, txOpts, opts, func(tx *sql.Tx) (err error) {
-					if gone, err = dialect.DeleteStretch(ctx, e.d, tx, due, s, column, tenants); err != nil || gone.Total == 0 {
-						return err
+				n, took, err := e.batchTx(ctx, txOpts, opts, func(tx *sql.Tx) (int64, error) {
+					gone, err := dialect.DeleteStretch(ctx, e.d, tx, due, s, column, tenants)
+					if err != nil || gone.Total == 0 {
+						return 0, err
 					}
-					return e.addDeleted(ctx, tx, gone, column, entries)
+					return gone.Total, e.addDeleted(ctx, tx, gone, column, entries)
 				})
 				if err != nil {
 					errs[w] = err
@@ -121,8 +121,8 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 					return
 				}
 				mu.Lock()
-				e.afterBatch(opts, gone.Total, took)
-				done += gone.Total
+				e.afterBatch(opts, n, took)
+				done += n
 				sofar := done
 				mu.Unlock()
 				throttle(ctx, opts.MaxRate, sofar, start)
