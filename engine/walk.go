@@ -117,7 +117,7 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 				})
 				if err != nil {
 					errs[w] = err
-					cancel() // the other walkers stop after their batch
+					cancel() // the other walkers stop; a batch in flight rolls back
 					return
 				}
 				mu.Lock()
