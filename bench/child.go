@@ -164,6 +164,9 @@ func runJob(ctx context.Context, j job) (*outcome, error) {
 				return nil, fmt.Errorf("erase %s:%s: %w", s.Kind, s.ID, err)
 			}
 			took := ms(time.Since(t0))
+			if trace != nil {
+				fmt.Fprintf(trace, "erase %s:%s %.1f ms\n", s.Kind, s.ID, took)
+			}
 			o.Latencies = append(o.Latencies, took)
 			o.LongestTx = max(o.LongestTx, took) // an erasure's transaction lies within its call
 			o.Rows++
