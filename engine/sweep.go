@@ -289,8 +289,9 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		if err != nil {
 			return nil, err
 		}
+		took := time.Since(began)
 		if opts.OnBatch != nil {
-			opts.OnBatch(changed[it.node.name], time.Since(began))
+			opts.OnBatch(changed[it.node.name], took)
 		}
 		if len(keys) == 0 {
 			break
@@ -308,6 +309,14 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		}
 		done += changed[it.node.name]
 		throttle(ctx, opts.MaxRate, done, start)
+		if due.Unordered && len(keys) < due.Limit {
+			// A short page held every row still due, and each left the
+			// selection: another would find none.
+			break
+		}
+		if opts.adaptive && growable(it) {
+			due.Limit = nextBatch(due.Limit, took)
+		}
 	}
 	if arch != nil {
 		detail, err := arch.close()
@@ -317,6 +326,17 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		set.notes[it.node.name] = detail
 	}
 	return e.sealEntries(ctx, set)
+}
+
+// growable says an item's batches may grow past DefaultBatch when no
+// batch size was asked for: anonymization and deactivation, whose every
+// batch is a few statements however many rows it takes.
+func growable(it *item) bool {
+	switch it.stage {
+	case stageAnonymize, stageDeactivate:
+		return true
+	}
+	return false
 }
 
 // throttle sleeps so that done rows since start stay under rate per second.
