@@ -16,9 +16,19 @@ import (
 // written by a few multi-row UPDATEs (dialect.UpdateRows) rather than one
 // statement per row, which is what bounds a sweep's speed on a server.
 func (e *Engine) anonymize(ctx context.Context, tx *sql.Tx, n *node, tenant string, keys []any, stamp string, at time.Time, cascade bool, c counts) error {
-	rows, err := e.readForMask(ctx, tx, n, keys)
-	if err != nil {
-		return err
+	var rows []dialect.Row
+	if stamp != "" && n.owner == nil && masksFromToken(n) {
+		// Nothing to read: the stamp says what is done, and the masks
+		// need only the row's key, for its token.
+		rows = make([]dialect.Row, len(keys))
+		for i, k := range keys {
+			rows[i] = dialect.Row{n.key: k}
+		}
+	} else {
+		var err error
+		if rows, err = e.readForMask(ctx, tx, n, keys); err != nil {
+			return err
+		}
 	}
 	var extra []lethe.Assignment
 	if stamp != "" {
@@ -59,7 +69,7 @@ func (e *Engine) anonymizeOwned(ctx context.Context, tx *sql.Tx, owner, tenant s
 		if len(child.fields) == 0 && len(own) == 0 {
 			continue // nothing to mask here or below
 		}
-		if len(own) == 0 && maskedByOwner(child) {
+		if len(own) == 0 && masksFromToken(child) {
 			if w := e.newMaskWriterOn(child, child.owner.Column, nil); w.bulk {
 				changed, err := w.writeByOwner(ctx, tx, ownerKeys, people)
 				c[child.name] += changed
@@ -98,11 +108,11 @@ func (e *Engine) anonymizeOwned(ctx context.Context, tx *sql.Tx, owner, tenant s
 	return nil
 }
 
-// maskedByOwner says the masks of n's rows follow from their owner alone:
-// no suppressed field to digest and no mask that reads the row's own value
-// (hmac, redact), so every row of one owner gets the same values and the
-// rows need not be read; n must have at least one field.
-func maskedByOwner(n *node) bool {
+// masksFromToken says the masks of n's rows follow from the person's
+// token alone: no suppressed field to digest and no mask that reads the
+// row's own value (hmac, redact), so all rows of one person get the same
+// values and need not be read; n must have at least one field.
+func masksFromToken(n *node) bool {
 	if len(n.suppress) > 0 || len(n.fields) == 0 {
 		return false
 	}
@@ -126,7 +136,7 @@ func maskReadsNothing(m lethe.Mask) bool {
 
 // writeByOwner masks every row of w's table owned by one of ownerKeys
 // without reading them: one value row per owner, joined on the owner link
-// (see maskedByOwner). It returns the rows matched, which are the rows
+// (see masksFromToken). It returns the rows matched, which are the rows
 // owned.
 func (w *maskWriter) writeByOwner(ctx context.Context, tx *sql.Tx, ownerKeys []any, people map[string]person) (int64, error) {
 	for _, k := range ownerKeys {
