@@ -28,6 +28,7 @@ func Run(t *testing.T, h Harness) {
 		{"UnixClocks", testUnixClocks},
 		{"ZonelessClockInPolicyZone", testZonelessClockInPolicyZone},
 		{"UpdateByKeys", testUpdateByKeys},
+		{"UpdateRows", testUpdateRows},
 		{"DeleteByKeys", testDeleteByKeys},
 		{"Indexes", testIndexes},
 	}
