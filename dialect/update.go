@@ -2,8 +2,12 @@ package dialect
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"lethe"
 )
@@ -43,6 +47,15 @@ func UpdateRows(ctx context.Context, d Dialect, db Querier, table, key string, s
 	if d.Name() == "postgres" {
 		if arrays, ok := arrayLiterals(types, len(columns)+1, rows); ok {
 			return updateFromArrays(ctx, d, db, table, key, same, columns, types, arrays)
+		}
+	}
+	if d.Name() == "mysql" {
+		ok, err := readsJSONTable(ctx, d, db)
+		if err != nil {
+			return 0, err
+		}
+		if kinds, fits := jsonKinds(rows); ok && fits {
+			return updateFromJSON(ctx, d, db, table, key, same, columns, kinds, rows)
 		}
 	}
 	per := max(1, (maxParams-len(same))/(len(columns)+1))
@@ -225,4 +238,141 @@ func appendElement(b *strings.Builder, v any) bool {
 	}
 	b.WriteByte('"')
 	return true
+}
+
+// jsonRowsPer is the most rows one JSON_TABLE statement carries: about a
+// megabyte of JSON, well under any server's max_allowed_packet.
+const jsonRowsPer = 10000
+
+// updateFromJSON is UpdateRows on MySQL and MariaDB with every row in one
+// JSON parameter: UPDATE t JOIN JSON_TABLE(?, ...) v ON t.key = v.k SET
+// .... The server reads one parameter instead of parsing a derived table
+// of a SELECT a row, which is what bounds the other form. kinds are the
+// JSON_TABLE types of the key and the columns (see jsonKinds).
+func updateFromJSON(ctx context.Context, d Dialect, db Querier, table, key string, same []lethe.Assignment, columns, kinds []string, rows [][]any) (int64, error) {
+	t := d.Quote(table)
+	defs := make([]string, len(kinds))
+	for j, kind := range kinds {
+		name := "c" + strconv.Itoa(j)
+		if j == 0 {
+			name = "k"
+		}
+		defs[j] = name + " " + kind + " PATH '$[" + strconv.Itoa(j) + "]'"
+	}
+	assign := make([]string, 0, len(columns)+len(same))
+	for j, c := range columns {
+		assign = append(assign, t+"."+d.Quote(c)+" = v.c"+strconv.Itoa(j+1))
+	}
+	var total int64
+	for start := 0; start < len(rows); start += jsonRowsPer {
+		part := rows[start:min(start+jsonRowsPer, len(rows))]
+		doc, err := jsonRows(part)
+		if err != nil {
+			return total, fmt.Errorf("update %s: %w", table, err)
+		}
+		a := &args{d: d}
+		from := "JSON_TABLE(" + a.add(doc) + ", '$[*]' COLUMNS (" + strings.Join(defs, ", ") + "))"
+		set := append([]string{}, assign...)
+		for _, s := range same {
+			set = append(set, t+"."+d.Quote(s.Column)+" = "+a.add(s.Value))
+		}
+		query := "UPDATE " + t + " JOIN " + from + " v ON " + t + "." + d.Quote(key) + " = v.k SET " + strings.Join(set, ", ")
+		n, err := exec(ctx, db, "update "+table, query, a.list)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// jsonKinds names the JSON_TABLE type of each column of rows: BIGINT for
+// integers, LONGTEXT for text (NULLs fit either). It fails for a key that
+// is not an integer (a text key would be compared under JSON_TABLE's
+// collation, not the column's), for text that is not UTF-8, and for any
+// other value: those rows go through the derived table.
+func jsonKinds(rows [][]any) ([]string, bool) {
+	kinds := make([]string, len(rows[0]))
+	for _, r := range rows {
+		for j, v := range r {
+			var kind string
+			switch x := v.(type) {
+			case nil:
+				if j == 0 {
+					return nil, false
+				}
+				continue
+			case int64:
+				kind = "BIGINT"
+			case string:
+				if j == 0 || !utf8.ValidString(x) {
+					return nil, false
+				}
+				kind = "LONGTEXT"
+			default:
+				return nil, false
+			}
+			if kinds[j] != "" && kinds[j] != kind {
+				return nil, false
+			}
+			kinds[j] = kind
+		}
+	}
+	for j := range kinds {
+		if kinds[j] == "" {
+			kinds[j] = "LONGTEXT" // NULL in every row
+		}
+	}
+	return kinds, true
+}
+
+// jsonRows writes rows as a JSON array of arrays. Integers are written as
+// strings, so no JSON reader takes them for doubles and rounds them.
+func jsonRows(rows [][]any) (string, error) {
+	out := make([][]any, len(rows))
+	for i, r := range rows {
+		row := make([]any, len(r))
+		for j, v := range r {
+			if n, ok := v.(int64); ok {
+				row[j] = strconv.FormatInt(n, 10)
+			} else {
+				row[j] = v
+			}
+		}
+		out[i] = row
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// jsonTableServers remembers, per connection pool, whether the server
+// reads JSON_TABLE (MySQL 8.0, MariaDB 10.6 and later), so it is asked
+// once, not every batch.
+var jsonTableServers sync.Map // the pool (*sql.DB) -> bool
+
+func readsJSONTable(ctx context.Context, d Dialect, db Querier) (bool, error) {
+	pool := d.DB()
+	if ok, known := jsonTableServers.Load(pool); known {
+		return ok.(bool), nil
+	}
+	var version string
+	rows, err := db.QueryContext(ctx, "SELECT VERSION()")
+	if err != nil {
+		return false, fmt.Errorf("read server version: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := rows.Scan(&version); err != nil {
+			return false, fmt.Errorf("read server version: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("read server version: %w", err)
+	}
+	ok := versionAtLeast(version, 8, 0)
+	if strings.Contains(version, "MariaDB") {
+		ok = versionAtLeast(version, 10, 6)
+	}
+	jsonTableServers.Store(pool, ok)
+	return ok, nil
 }

@@ -18,7 +18,7 @@ func testUpdateRows(t *testing.T, h Harness) {
 	for _, r := range []struct {
 		id    int64
 		owner any
-	}{{1, 10}, {2, 10}, {3, 20}, {4, 20}, {5, 30}, {6, nil}} {
+	}{{1, 10}, {2, 10}, {3, 20}, {4, 20}, {5, 30}, {6, nil}, {9007199254740993, nil}} {
 		Exec(t, d, "INSERT INTO parcels (id, owner, label, note, weight) VALUES (?, ?, ?, ?, ?)", r.id, r.owner, "l", "n", 1)
 	}
 	// The types of the key and the columns, as Introspect names them on
@@ -29,11 +29,13 @@ func testUpdateRows(t *testing.T, h Harness) {
 		{int64(2), "NULL", nil},
 		{int64(3), "{x,y}", int64(-3)},
 		{int64(4), "", int64(0)},
+		{int64(6), "six", nil},
+		{int64(9007199254740993), "beyond a double", int64(-9007199254740993)},
 		{int64(99), "no such row", int64(1)},
 	}
 	n, err := dialect.UpdateRows(ctx, d, d.DB(), "parcels", "id", []lethe.Assignment{{Column: "note", Value: nil}}, []string{"label", "weight"}, types, rows)
-	if err != nil || n != 4 {
-		t.Fatalf("update by key = %d, %v; want 4", n, err)
+	if err != nil || n != 6 {
+		t.Fatalf("update by key = %d, %v; want 6", n, err)
 	}
 	// Matched on the owner link: one value row stands for every row of
 	// its owner; rows of no owner given are left alone.
@@ -50,7 +52,8 @@ func testUpdateRows(t *testing.T, h Harness) {
 		"3|20|{x,y}|NULL|-3",
 		"4|20||NULL|0",
 		"5|30|thirty|n|30",
-		"6|NULL|l|n|1",
+		"6|NULL|six|NULL|NULL",
+		"9007199254740993|NULL|beyond a double|NULL|-9007199254740993",
 	}
 	if got := Rows(t, d, "SELECT id, owner, label, note, weight FROM parcels ORDER BY id"); !reflect.DeepEqual(got, want) {
 		t.Errorf("rows = %q, want %q", got, want)
