@@ -376,3 +376,58 @@ func readsJSONTable(ctx context.Context, d Dialect, db Querier) (bool, error) {
 	jsonTableServers.Store(pool, ok)
 	return ok, nil
 }
+
+// SelectDueKeysFrom returns up to q.Limit keys of due rows in the order of
+// the clock's only column, from a lower bound on that column (nil: from
+// the start), and the column's value in the last row: the next page's
+// bound. For callers whose changes take each page's rows out of the
+// selection (see Due.Unordered): the bound lets the database start its
+// index walk past the rows earlier pages changed instead of stepping over
+// them again on every page. The bound is the value as the driver returned
+// it, compared as the column's values are ordered, which on SQLite may
+// differ from the clock's reading of mixed text forms: a caller ends with
+// an unbounded SelectDueKeys, so no due row is missed. q.After is ignored.
+func SelectDueKeysFrom(ctx context.Context, d Dialect, db Querier, q Due, from any) ([]any, any, error) {
+	if q.Limit <= 0 {
+		return nil, nil, fmt.Errorf("select due keys of %s: limit must be positive", q.Table)
+	}
+	if len(q.Clock.Columns) != 1 {
+		return nil, nil, fmt.Errorf("select due keys of %s: paging from a bound needs a clock of one column", q.Table)
+	}
+	q.After = nil
+	a := &args{d: d}
+	key, clock := d.Quote(q.Key), d.Quote(q.Clock.Columns[0].Name)
+	where := q.where(d, a)
+	if from != nil {
+		where += " AND " + clock + " >= " + a.add(from)
+	}
+	read := clock
+	if d.Name() == "sqlite" {
+		// As stored: the driver would turn text of a time column into a
+		// time.Time, and bind it back in another text form.
+		read = "CAST(" + clock + " AS TEXT)"
+	}
+	query := "SELECT " + key + ", " + read + " FROM " + d.Quote(q.Table) +
+		" WHERE " + where + " ORDER BY " + clock + " LIMIT " + strconv.Itoa(q.Limit)
+	rows, err := db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("select due keys of %s: %w", q.Table, err)
+	}
+	defer rows.Close()
+	var keys []any
+	var last any
+	for rows.Next() {
+		var k any
+		if err := rows.Scan(&k, &last); err != nil {
+			return nil, nil, fmt.Errorf("select due keys of %s: %w", q.Table, err)
+		}
+		keys = append(keys, NormalizeKey(k))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("select due keys of %s: %w", q.Table, err)
+	}
+	if b, ok := last.([]byte); ok {
+		last = string(b) // the driver may reuse the buffer
+	}
+	return keys, last, nil
+}

@@ -29,6 +29,7 @@ func Run(t *testing.T, h Harness) {
 		{"ZonelessClockInPolicyZone", testZonelessClockInPolicyZone},
 		{"UpdateByKeys", testUpdateByKeys},
 		{"UpdateRows", testUpdateRows},
+		{"SelectDueKeysFrom", testSelectDueKeysFrom},
 		{"DeleteByKeys", testDeleteByKeys},
 		{"Indexes", testIndexes},
 	}
