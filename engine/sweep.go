@@ -81,6 +81,12 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 	if err != nil {
 		return res, err
 	}
+	for first, group := range e.maskGroups(plan, opts) {
+		if groups == nil {
+			groups = map[int][]int{}
+		}
+		groups[first] = group
+	}
 	ran := map[int][]ledger.Entry{} // entries of plan rows a group ran
 	for i, r := range plan {
 		if entries, ok := ran[i]; ok {
@@ -88,7 +94,11 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 			continue
 		}
 		if group, ok := groups[i]; ok {
-			byRow, err := e.runGroup(ctx, plan, group, res.RunID, opts)
+			run := e.runGroup
+			if r.item.stage == stageAnonymize {
+				run = e.runMaskGroup
+			}
+			byRow, err := run(ctx, plan, group, res.RunID, opts)
 			for _, j := range group {
 				if entries, ok := byRow[j]; ok {
 					ran[j] = entries
