@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"lethe"
@@ -401,6 +402,11 @@ func SelectDueKeysFrom(ctx context.Context, d Dialect, db Querier, q Due, from a
 	if from != nil {
 		where += " AND " + clock + " >= " + a.add(from)
 	}
+	// The cutoff again, on the column as stored, so the walk also stops at
+	// the cutoff where the clock condition reads the column through a
+	// function (SQLite's text times) and no index range can end it.
+	col := q.Clock.Columns[0]
+	where += " AND " + clock + " <= " + a.add(d.ClockArg(col.Unit, q.Cutoff, orUTC(q.Loc)))
 	read := clock
 	if d.Name() == "sqlite" {
 		// As stored: the driver would turn text of a time column into a
@@ -430,4 +436,11 @@ func SelectDueKeysFrom(ctx context.Context, d Dialect, db Querier, q Due, from a
 		last = string(b) // the driver may reuse the buffer
 	}
 	return keys, last, nil
+}
+
+func orUTC(l *time.Location) *time.Location {
+	if l == nil {
+		return time.UTC
+	}
+	return l
 }
