@@ -219,145 +219,42 @@ func DeleteDue(ctx context.Context, d Dialect, db Querier, q Due) (int64, error)
 	return exec(ctx, db, "delete due rows of "+q.Table, query, a.list)
 }
 
-// maxParams is the most bind parameters one statement is given: below
-// SQLite's 32766 and the 65535 of PostgreSQL and MySQL.
-const maxParams = 30000
-
-// UpdateRows writes a different value into each row: rows[i][0] is a key
-// and rows[i][j+1] the value of columns[j]. same holds assignments equal
-// for every row. types are the types of the key and then of columns, as
-// Introspect names them: PostgreSQL reads the parameters of a VALUES list
-// by them. One statement updates many rows (UPDATE ... FROM VALUES, or a
-// join with a derived table on MySQL), instead of a statement per row.
-// It returns how many rows matched.
-func UpdateRows(ctx context.Context, d Dialect, db Querier, table, key string, same []lethe.Assignment, columns, types []string, rows [][]any) (int64, error) {
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	if len(columns) == 0 {
-		var total int64
-		for start := 0; start < len(rows); start += 10000 {
-			part := rows[start:min(start+10000, len(rows))]
-			keys := make([]any, len(part))
-			for i, r := range part {
-				keys[i] = r[0]
-			}
-			n, err := UpdateByKeys(ctx, d, db, table, key, keys, same, nil)
-			if err != nil {
-				return total, err
-			}
-			total += n
-		}
-		return total, nil
-	}
-	per := max(1, (maxParams-len(same))/(len(columns)+1))
-	var total int64
-	for start := 0; start < len(rows); start += per {
-		n, err := updateRows(ctx, d, db, table, key, same, columns, types, rows[start:min(start+per, len(rows))])
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
-}
-
-func updateRows(ctx context.Context, d Dialect, db Querier, table, key string, same []lethe.Assignment, columns, types []string, rows [][]any) (int64, error) {
-	a := &args{d: d}
-	t := d.Quote(table)
-	names := make([]string, len(columns)+1)
-	names[0] = "k"
-	for j := range columns {
-		names[j+1] = "c" + strconv.Itoa(j+1)
-	}
-	var assign []string
-	for j, c := range columns {
-		assign = append(assign, d.Quote(c)+" = v."+names[j+1])
-	}
-	var b strings.Builder
-	switch d.Name() {
-	case "mysql":
-		// UPDATE t JOIN (SELECT ? AS k, ? AS c1 UNION ALL SELECT ?, ? ...) v
-		// ON t.key = v.k SET ...; constants are bound after the rows.
-		b.WriteString("UPDATE " + t + " JOIN (")
-		for i, r := range rows {
-			if i > 0 {
-				b.WriteString(" UNION ALL ")
-			}
-			b.WriteString("SELECT ")
-			for j, v := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(a.add(v))
-				if i == 0 {
-					b.WriteString(" AS " + names[j])
-				}
-			}
-		}
-		b.WriteString(") v ON " + t + "." + d.Quote(key) + " = v.k SET ")
-		for i := range assign {
-			assign[i] = t + "." + assign[i]
-		}
-		for _, s := range same {
-			assign = append(assign, t+"."+d.Quote(s.Column)+" = "+a.add(s.Value))
-		}
-		b.WriteString(strings.Join(assign, ", "))
-	default:
-		// WITH v(k, c1, ...) AS (VALUES (...), ...) UPDATE t SET ... FROM v
-		// WHERE t.key = v.k: PostgreSQL and SQLite (3.33 and later) alike.
-		b.WriteString("WITH v(" + strings.Join(names, ", ") + ") AS (VALUES ")
-		for i, r := range rows {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for j, v := range r {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				ph := a.add(v)
-				if d.Name() == "postgres" && j < len(types) && types[j] != "" {
-					ph += "::" + types[j]
-				}
-				b.WriteString(ph)
-			}
-			b.WriteString(")")
-		}
-		b.WriteString(") UPDATE " + t + " SET ")
-		for _, s := range same {
-			assign = append(assign, d.Quote(s.Column)+" = "+a.add(s.Value))
-		}
-		b.WriteString(strings.Join(assign, ", "))
-		b.WriteString(" FROM v WHERE " + t + "." + d.Quote(key) + " = v.k")
-	}
-	return exec(ctx, db, "update "+table, b.String(), a.list)
-}
-
 // ReturnsDeleted says whether the server can return the rows a DELETE
 // removed (DELETE ... RETURNING), which DeleteStretch needs to count tenants:
 // PostgreSQL, SQLite 3.35 and later, MariaDB 10.5 and later; not MySQL.
 func ReturnsDeleted(ctx context.Context, d Dialect, db Querier) (bool, error) {
-	var query string
-	var need [2]int
 	switch d.Name() {
 	case "postgres":
 		return true, nil
-	case "sqlite":
-		query, need = "SELECT sqlite_version()", [2]int{3, 35}
-	case "mysql":
-		query, need = "SELECT VERSION()", [2]int{10, 5}
+	case "sqlite", "mysql":
 	default:
 		return false, nil
 	}
+	version, err := serverVersion(ctx, d, db)
+	if err != nil {
+		return false, err
+	}
+	if d.Name() == "sqlite" {
+		return versionAtLeast(version, 3, 35), nil
+	}
+	return strings.Contains(version, "MariaDB") && versionAtLeast(version, 10, 5), nil
+}
+
+// serverVersion is the server's version as it prints it ("3.46.0",
+// "10.11.6-MariaDB-0+deb12u1", "15.8 (Debian ...)").
+func serverVersion(ctx context.Context, d Dialect, db Querier) (string, error) {
+	query := "SELECT VERSION()"
+	switch d.Name() {
+	case "sqlite":
+		query = "SELECT sqlite_version()"
+	case "postgres":
+		query = "SHOW server_version"
+	}
 	var version string
 	if _, err := queryRow(ctx, db, query, nil, &version); err != nil {
-		return false, fmt.Errorf("read server version: %w", err)
+		return "", fmt.Errorf("read server version: %w", err)
 	}
-	if d.Name() == "mysql" && !strings.Contains(version, "MariaDB") {
-		return false, nil
-	}
-	return versionAtLeast(version, need[0], need[1]), nil
+	return version, nil
 }
 
 // versionAtLeast reads "major.minor..." at the start of a version string.

@@ -16,9 +16,19 @@ import (
 // written by a few multi-row UPDATEs (dialect.UpdateRows) rather than one
 // statement per row, which is what bounds a sweep's speed on a server.
 func (e *Engine) anonymize(ctx context.Context, tx *sql.Tx, n *node, tenant string, keys []any, stamp string, at time.Time, cascade bool, c counts) error {
-	rows, err := e.readForMask(ctx, tx, n, keys)
-	if err != nil {
-		return err
+	var rows []dialect.Row
+	if stamp != "" && n.owner == nil && masksFromToken(n) {
+		// Nothing to read: the stamp says what is done, and the masks
+		// need only the row's key, for its token.
+		rows = make([]dialect.Row, len(keys))
+		for i, k := range keys {
+			rows[i] = dialect.Row{n.key: k}
+		}
+	} else {
+		var err error
+		if rows, err = e.readForMask(ctx, tx, n, keys); err != nil {
+			return err
+		}
 	}
 	var extra []lethe.Assignment
 	if stamp != "" {
@@ -55,6 +65,20 @@ func (e *Engine) anonymizeOwned(ctx context.Context, tx *sql.Tx, owner, tenant s
 		return nil
 	}
 	for _, child := range e.children(owner) {
+		own := e.children(child.name)
+		if len(child.fields) == 0 && len(own) == 0 {
+			continue // nothing to mask here or below
+		}
+		if len(own) == 0 && masksFromToken(child) {
+			if w := e.newMaskWriterOn(child, child.owner.Column, nil); w.bulk {
+				changed, err := w.writeByOwner(ctx, tx, ownerKeys, people)
+				c[child.name] += changed
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		rows, err := e.selectIn(ctx, tx, child, child.owner.Column, ownerKeys, maskColumns(child))
 		if err != nil {
 			return err
@@ -84,12 +108,54 @@ func (e *Engine) anonymizeOwned(ctx context.Context, tx *sql.Tx, owner, tenant s
 	return nil
 }
 
+// masksFromToken says the masks of n's rows follow from the person's
+// token alone: no suppressed field to digest and no mask that reads the
+// row's own value (hmac, redact), so all rows of one person get the same
+// values and need not be read; n must have at least one field.
+func masksFromToken(n *node) bool {
+	if len(n.suppress) > 0 || len(n.fields) == 0 {
+		return false
+	}
+	for _, f := range n.fields {
+		if !maskReadsNothing(f.Mask) {
+			return false
+		}
+	}
+	return true
+}
+
+// maskReadsNothing says a mask writes the same whatever the value it
+// replaces: it depends on the person's token at most.
+func maskReadsNothing(m lethe.Mask) bool {
+	switch m.Kind {
+	case lethe.MaskKeep, lethe.MaskClear, lethe.MaskFixed, lethe.MaskPseudonym, lethe.MaskEmail:
+		return true
+	}
+	return false
+}
+
+// writeByOwner masks every row of w's table owned by one of ownerKeys
+// without reading them: one value row per owner, joined on the owner link
+// (see masksFromToken). It returns the rows matched, which are the rows
+// owned.
+func (w *maskWriter) writeByOwner(ctx context.Context, tx *sql.Tx, ownerKeys []any, people map[string]person) (int64, error) {
+	for _, k := range ownerKeys {
+		set, err := w.e.masks(w.n, nil, people[keyText(k)])
+		if err != nil {
+			return 0, err
+		}
+		w.queue(k, set)
+	}
+	return w.write(ctx, tx)
+}
+
 // maskWriter gathers the masked values of rows of one table and writes
 // them with dialect.UpdateRows; a table whose types PostgreSQL cannot be
 // told falls back to maskRow.
 type maskWriter struct {
 	e     *Engine
 	n     *node
+	key   string // the column rows are matched on: n's key, or its owner link
 	extra []lethe.Assignment
 	cols  []string // fields written (keep excluded)
 	types []string // key, then cols
@@ -98,13 +164,20 @@ type maskWriter struct {
 }
 
 func (e *Engine) newMaskWriter(n *node, extra []lethe.Assignment) *maskWriter {
-	w := &maskWriter{e: e, n: n, extra: extra, bulk: true}
+	return e.newMaskWriterOn(n, n.key, extra)
+}
+
+// newMaskWriterOn is a writer whose value rows are matched on key: n's
+// own key, or a column that many rows share (all then get the same
+// values).
+func (e *Engine) newMaskWriterOn(n *node, key string, extra []lethe.Assignment) *maskWriter {
+	w := &maskWriter{e: e, n: n, key: key, extra: extra, bulk: true}
 	for _, f := range n.fields {
 		if f.Mask.Kind != lethe.MaskKeep {
 			w.cols = append(w.cols, f.Column)
 		}
 	}
-	w.types = append(w.types, e.castType(n.table, n.key))
+	w.types = append(w.types, e.castType(n.table, key))
 	for _, col := range w.cols {
 		w.types = append(w.types, e.castType(n.table, col))
 	}
@@ -147,20 +220,32 @@ func (w *maskWriter) add(ctx context.Context, tx *sql.Tx, tenant string, r diale
 	if err != nil {
 		return err
 	}
+	w.queue(r[w.key], set)
+	return nil
+}
+
+// queue keeps the masked values of the rows matching key for flush.
+func (w *maskWriter) queue(key any, set []lethe.Assignment) {
 	vals := make([]any, 0, len(set)+1)
-	vals = append(vals, r[n.key])
+	vals = append(vals, key)
 	for _, a := range set {
 		vals = append(vals, a.Value)
 	}
 	w.rows = append(w.rows, vals)
-	return nil
 }
 
-// flush writes the queued rows. Columns whose value is the same in every
-// row (clear, fixed) are bound once.
+// flush writes the queued rows.
 func (w *maskWriter) flush(ctx context.Context, tx *sql.Tx) error {
+	_, err := w.write(ctx, tx)
+	return err
+}
+
+// write writes the queued rows and returns how many table rows matched.
+// Columns whose value is the same in every row (clear, fixed) are bound
+// once.
+func (w *maskWriter) write(ctx context.Context, tx *sql.Tx) (int64, error) {
 	if len(w.rows) == 0 {
-		return nil
+		return 0, nil
 	}
 	same := append([]lethe.Assignment{}, w.extra...)
 	var cols, types []string
@@ -186,9 +271,9 @@ func (w *maskWriter) flush(ctx context.Context, tx *sql.Tx) error {
 			rows[i] = row
 		}
 	}
-	_, err := dialect.UpdateRows(ctx, w.e.d, tx, w.n.table, w.n.key, same, cols, types, rows)
+	n, err := dialect.UpdateRows(ctx, w.e.d, tx, w.n.table, w.key, same, cols, types, rows)
 	w.rows = w.rows[:0]
-	return err
+	return n, err
 }
 
 // constant reports whether column j holds one value (NULL or one text) in

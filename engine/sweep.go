@@ -85,6 +85,12 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 	if err != nil {
 		return res, err
 	}
+	for first, group := range e.maskGroups(plan, opts) {
+		if groups == nil {
+			groups = map[int][]int{}
+		}
+		groups[first] = group
+	}
 	ran := map[int][]ledger.Entry{} // entries of plan rows a group ran
 	for i, r := range plan {
 		if entries, ok := ran[i]; ok {
@@ -92,7 +98,11 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 			continue
 		}
 		if group, ok := groups[i]; ok {
-			byRow, err := e.runGroup(ctx, plan, group, res.RunID, opts)
+			run := e.runGroup
+			if r.item.stage == stageAnonymize {
+				run = e.runMaskGroup
+			}
+			byRow, err := run(ctx, plan, group, res.RunID, opts)
 			for _, j := range group {
 				if entries, ok := byRow[j]; ok {
 					ran[j] = entries
@@ -297,8 +307,9 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		if err != nil {
 			return nil, err
 		}
+		took := time.Since(began)
 		if opts.OnBatch != nil {
-			opts.OnBatch(changed[it.node.name], time.Since(began))
+			opts.OnBatch(changed[it.node.name], took)
 		}
 		if len(keys) == 0 {
 			break
@@ -316,6 +327,14 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		}
 		done += changed[it.node.name]
 		throttle(ctx, opts.MaxRate, done, start)
+		if due.Unordered && len(keys) < due.Limit {
+			// A short page held every row still due, and each left the
+			// selection: another would find none.
+			break
+		}
+		if opts.adaptive && growable(it) {
+			due.Limit = nextBatch(due.Limit, took, maxBatch)
+		}
 	}
 	if arch != nil {
 		detail, err := arch.close()
@@ -325,6 +344,17 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		set.notes[it.node.name] = detail
 	}
 	return e.sealEntries(ctx, set)
+}
+
+// growable says an item's batches may grow past DefaultBatch when no
+// batch size was asked for: anonymization and deactivation, whose every
+// batch is a few statements however many rows it takes.
+func growable(it *item) bool {
+	switch it.stage {
+	case stageAnonymize, stageDeactivate:
+		return true
+	}
+	return false
 }
 
 // throttle sleeps so that done rows since start stay under rate per second.

@@ -28,6 +28,8 @@ func Run(t *testing.T, h Harness) {
 		{"UnixClocks", testUnixClocks},
 		{"ZonelessClockInPolicyZone", testZonelessClockInPolicyZone},
 		{"UpdateByKeys", testUpdateByKeys},
+		{"UpdateRows", testUpdateRows},
+		{"SelectDueKeysFrom", testSelectDueKeysFrom},
 		{"DeleteByKeys", testDeleteByKeys},
 		{"Indexes", testIndexes},
 		{"WalkByKey", testWalkByKey},

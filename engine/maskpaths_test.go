@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"lethe"
+	"lethe/dialect"
+	"lethe/dialect/dialecttest"
+	"lethe/mask"
+	"lethe/policy"
+)
+
+// The anonymize stage's faster paths (owned rows masked through their
+// owner link, subjects not read, tenant rounds on SQLite) must change
+// exactly what the row-by-row path changes: people of three tenants, with
+// orders masked by the person's token alone (the owner path), notes under
+// an hmac mask and contacts with a suppressed field (both read row by
+// row), and a dataset with children of its own (read, to find them).
+const maskPathsPolicy = `version: 1
+tenant_column: tenant_id
+subjects:
+  person:
+    table: people
+    key: id
+    fields: {first_name: pseudonym, email: email, phone: clear}
+    lifecycle:
+      anonymize: {after: 30 days, since: created_at, stamp: anonymized_at}
+datasets:
+  orders:
+    table: orders
+    key: id
+    owner: {person: person_id}
+    fields: {ship_name: pseudonym, code: {fixed: "X"}}
+  notes:
+    table: notes
+    key: id
+    owner: {person: person_id}
+    fields: {body: hmac}
+  contacts:
+    table: contacts
+    key: id
+    owner: {person: person_id}
+    fields: {email: email}
+    suppress: [email]
+  baskets:
+    table: baskets
+    key: id
+    owner: {person: person_id}
+    fields: {label: pseudonym}
+  items:
+    table: items
+    key: id
+    owner: {baskets: basket_id}
+    fields: {label: pseudonym}
+`
+
+func createMaskPaths(t *testing.T, h dialecttest.Harness, d dialect.Dialect) {
+	ts := h.Timestamp
+	for _, ddl := range []string{
+		`CREATE TABLE people (id BIGINT NOT NULL PRIMARY KEY, tenant_id VARCHAR(20), first_name VARCHAR(100), email VARCHAR(100), phone VARCHAR(40), created_at ` + ts + ` NOT NULL, anonymized_at ` + ts + `)`,
+		`CREATE INDEX people_tenant_created ON people (tenant_id, created_at)`,
+		`CREATE TABLE orders (id BIGINT NOT NULL PRIMARY KEY, tenant_id VARCHAR(20), person_id BIGINT, ship_name VARCHAR(100), code VARCHAR(10))`,
+		`CREATE INDEX orders_person ON orders (person_id)`,
+		`CREATE TABLE notes (id BIGINT NOT NULL PRIMARY KEY, tenant_id VARCHAR(20), person_id BIGINT, body VARCHAR(100))`,
+		`CREATE INDEX notes_person ON notes (person_id)`,
+		`CREATE TABLE contacts (id BIGINT NOT NULL PRIMARY KEY, tenant_id VARCHAR(20), person_id BIGINT, email VARCHAR(100))`,
+		`CREATE INDEX contacts_person ON contacts (person_id)`,
+		`CREATE TABLE baskets (id BIGINT NOT NULL PRIMARY KEY, tenant_id VARCHAR(20), person_id BIGINT, label VARCHAR(100))`,
+		`CREATE INDEX baskets_person ON baskets (person_id)`,
+		`CREATE TABLE items (id BIGINT NOT NULL PRIMARY KEY, tenant_id VARCHAR(20), basket_id BIGINT, label VARCHAR(100))`,
+		`CREATE INDEX items_basket ON items (basket_id)`,
+	} {
+		dialecttest.Exec(t, d, ddl)
+	}
+	// 90 people of tenants t1..t3; the first 60 are due (created in 2023),
+	// the rest not (a week before the run).
+	for id := 1; id <= 90; id++ {
+		tenant := fmt.Sprintf("t%d", id%3+1)
+		created := fmt.Sprintf("2023-01-01 00:%02d:00", id/6) // two of a tenant a minute
+		if id > 60 {
+			created = "2024-03-25 00:00:00"
+		}
+		dialecttest.Exec(t, d, `INSERT INTO people (id, tenant_id, first_name, email, phone, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			id, tenant, fmt.Sprintf("First%d", id), fmt.Sprintf("p%d@example.com", id), "+1 555 0100", created)
+		for k := 0; k < 2; k++ {
+			dialecttest.Exec(t, d, `INSERT INTO orders (id, tenant_id, person_id, ship_name, code) VALUES (?, ?, ?, ?, ?)`,
+				1000+2*id+k, tenant, id, fmt.Sprintf("First%d Last", id), "A1")
+		}
+		dialecttest.Exec(t, d, `INSERT INTO notes (id, tenant_id, person_id, body) VALUES (?, ?, ?, ?)`, 2000+id, tenant, id, fmt.Sprintf("note %d", id))
+		if id%10 == 0 {
+			dialecttest.Exec(t, d, `INSERT INTO contacts (id, tenant_id, person_id, email) VALUES (?, ?, ?, ?)`, 3000+id, tenant, id, fmt.Sprintf("c%d@example.com", id))
+		}
+		if id%4 == 0 {
+			dialecttest.Exec(t, d, `INSERT INTO baskets (id, tenant_id, person_id, label) VALUES (?, ?, ?, ?)`, 4000+id, tenant, id, "basket")
+			dialecttest.Exec(t, d, `INSERT INTO items (id, tenant_id, basket_id, label) VALUES (?, ?, ?, ?)`, 5000+id, tenant, 4000+id, "item")
+		}
+	}
+	// An order of nobody, and one whose person is another tenant's: the
+	// owner decides, as with the rows read one by one.
+	dialecttest.Exec(t, d, `INSERT INTO orders (id, tenant_id, person_id, ship_name, code) VALUES (1, 't1', NULL, 'nobody', 'A1'), (2, 't1', 5, 'cross-tenant', 'A1')`)
+}
+
+func maskPathsEngine(t *testing.T, d dialect.Dialect) *Engine {
+	t.Helper()
+	p, err := policy.Load("maskpaths.yaml", []byte(maskPathsPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(ctx, p, d, Config{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func maskPathsDump(t *testing.T, d dialect.Dialect) []string {
+	t.Helper()
+	var out []string
+	for _, q := range []string{
+		"SELECT id, tenant_id, first_name, email, phone, anonymized_at FROM people ORDER BY id",
+		"SELECT id, person_id, ship_name, code FROM orders ORDER BY id",
+		"SELECT id, person_id, body FROM notes ORDER BY id",
+		"SELECT id, person_id, email FROM contacts ORDER BY id",
+		"SELECT id, label FROM baskets ORDER BY id",
+		"SELECT id, label FROM items ORDER BY id",
+		"SELECT tenant, digest FROM lethe_suppression ORDER BY tenant, digest",
+	} {
+		out = append(out, dialecttest.Rows(t, d, q)...)
+	}
+	return out
+}
+
+// perTenant sums a sweep's ledger rows by tenant and dataset.
+func perTenant(res *SweepResult) []string {
+	sums := map[string]int64{}
+	for _, en := range res.Entries {
+		sums[en.Tenant+" "+en.Dataset] += en.Rows
+	}
+	var out []string
+	for k, n := range sums {
+		out = append(out, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestAnonymizePaths(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		// The same database swept with batches grown by the engine (the
+		// fast paths, rounds on SQLite) and with a small fixed batch
+		// (tenant after tenant) must end alike.
+		// Grown batches starting from 9 rows (3 a tenant in a round on
+		// SQLite) page through rows that share a clock value.
+		var dumps [][]string
+		for _, opts := range []SweepOptions{{}, {Batch: 7}, {Batch: 9, adaptive: true}} {
+			batch := opts.Batch
+			opts.At, opts.Confirm = runAt, true
+			d := h.Open(t)
+			createMaskPaths(t, h, d)
+			e := maskPathsEngine(t, d)
+			res, err := e.Sweep(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 20 due people per tenant; person 5 (tenant t3) also owns the
+			// cross-tenant order, counted with its owner's tenant.
+			want := []string{
+				"t1 baskets 5", "t1 contacts 2", "t1 items 5", "t1 notes 20", "t1 orders 40", "t1 person 20",
+				"t2 baskets 5", "t2 contacts 2", "t2 items 5", "t2 notes 20", "t2 orders 40", "t2 person 20",
+				"t3 baskets 5", "t3 contacts 2", "t3 items 5", "t3 notes 20", "t3 orders 41", "t3 person 20",
+			}
+			if got := perTenant(res); !reflect.DeepEqual(got, want) {
+				t.Errorf("batch %d: ledger rows = %v, want %v", batch, got, want)
+			}
+			dump := maskPathsDump(t, d)
+			checkMaskPaths(t, d, dump)
+			dumps = append(dumps, dump)
+			// A second run finds nothing left to do.
+			again, err := e.Sweep(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, en := range again.Entries {
+				if en.Rows != 0 {
+					t.Errorf("batch %d: the second run changed %d rows of %s (tenant %s)", batch, en.Rows, en.Dataset, en.Tenant)
+				}
+			}
+			if got := maskPathsDump(t, d); !reflect.DeepEqual(got, dump) {
+				t.Errorf("batch %d: the second run changed the data", batch)
+			}
+		}
+		for i := 1; i < len(dumps); i++ {
+			if !reflect.DeepEqual(dumps[0], dumps[i]) {
+				t.Errorf("sweep %d ends differently from the first:\n%s\n---\n%s", i+1, strings.Join(dumps[0], "\n"), strings.Join(dumps[i], "\n"))
+			}
+		}
+	})
+}
+
+// checkMaskPaths checks the values a few rows hold after the sweep.
+func checkMaskPaths(t *testing.T, d dialect.Dialect, dump []string) {
+	t.Helper()
+	m := mask.New(secret)
+	tok := func(id int) string { return m.Token(fmt.Sprintf("person:%d", id)) }
+	want := []string{
+		fmt.Sprintf("5|t3|Anonymized %s|anon-%s@anonymized.invalid|NULL|2024-04-01 00:00:00", tok(5), tok(5)),
+		"61|t2|First61|p61@example.com|+1 555 0100|NULL",
+	}
+	got := dialecttest.Rows(t, d, "SELECT id, tenant_id, first_name, email, phone, anonymized_at FROM people WHERE id IN (5, 61) ORDER BY id")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("people = %q, want %q", got, want)
+	}
+	want = []string{
+		"1|NULL|nobody|A1",
+		fmt.Sprintf("2|5|Anonymized %s|X", tok(5)),
+		fmt.Sprintf("1010|5|Anonymized %s|X", tok(5)),
+		fmt.Sprintf("1011|5|Anonymized %s|X", tok(5)),
+		"1122|61|First61 Last|A1",
+	}
+	got = dialecttest.Rows(t, d, "SELECT id, person_id, ship_name, code FROM orders WHERE id IN (1, 2, 1010, 1011, 1122) ORDER BY id")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("orders = %q, want %q", got, want)
+	}
+	want = []string{"2005|" + hexMAC(m, "note 5"), "2061|note 61"}
+	if got := dialecttest.Rows(t, d, "SELECT id, body FROM notes WHERE id IN (2005, 2061) ORDER BY id"); !reflect.DeepEqual(got, want) {
+		t.Errorf("notes = %q, want %q", got, want)
+	}
+	want = []string{fmt.Sprintf("4008|Anonymized %s", tok(8)), "4064|basket"}
+	if got := dialecttest.Rows(t, d, "SELECT id, label FROM baskets WHERE id IN (4008, 4064) ORDER BY id"); !reflect.DeepEqual(got, want) {
+		t.Errorf("baskets = %q, want %q", got, want)
+	}
+	want = []string{fmt.Sprintf("5008|Anonymized %s", tok(8)), "5064|item"}
+	if got := dialecttest.Rows(t, d, "SELECT id, label FROM items WHERE id IN (5008, 5064) ORDER BY id"); !reflect.DeepEqual(got, want) {
+		t.Errorf("items = %q, want %q", got, want)
+	}
+	want = []string{"t1|" + m.Digest("c30@example.com"), "t2|" + m.Digest("c10@example.com")}
+	got = dialecttest.Rows(t, d, "SELECT tenant, digest FROM lethe_suppression WHERE digest IN (?, ?) ORDER BY tenant", m.Digest("c30@example.com"), m.Digest("c10@example.com"))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("suppression = %q, want %q", got, want)
+	}
+}
+
+var hmacMask = lethe.Mask{Kind: lethe.MaskHMAC}
+
+// hexMAC is what the hmac mask writes for a value.
+func hexMAC(m *mask.Masker, value string) string {
+	v, err := m.Apply(hmacMask, mask.Column{MaxLength: 100}, mask.Input{Value: value})
+	if err != nil {
+		panic(err)
+	}
+	return v.(string)
+}
