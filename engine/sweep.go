@@ -149,12 +149,16 @@ type entrySet struct {
 }
 
 func (e *Engine) openEntries(ctx context.Context, r PlanRow, runID string, names []string, opts SweepOptions) (*entrySet, error) {
+	return e.openEntriesIn(ctx, e.d.DB(), r, runID, names, opts)
+}
+
+func (e *Engine) openEntriesIn(ctx context.Context, q dialect.Querier, r PlanRow, runID string, names []string, opts SweepOptions) (*entrySet, error) {
 	set := &entrySet{ids: map[string]int64{}, notes: map[string]string{}}
 	for _, name := range names {
 		if _, dup := set.ids[name]; dup {
 			continue
 		}
-		id, err := e.ledger.Open(ctx, e.d.DB(), ledger.Entry{
+		id, err := e.ledger.Open(ctx, q, ledger.Entry{
 			RunID: runID, At: opts.At, Tenant: r.Tenant, Dataset: name, Reason: r.item.reason,
 			Cutoff: r.Cutoff, Actor: opts.Actor,
 		})
@@ -175,6 +179,48 @@ func (e *Engine) sealEntries(ctx context.Context, set *entrySet) ([]ledger.Entry
 			return out, err
 		}
 		out = append(out, entry)
+	}
+	return out, nil
+}
+
+// openEntrySets opens the entries of the given plan rows, all of one
+// item, in one transaction, and sealEntrySets seals them in one: a group
+// of many tenants would otherwise pay a commit an entry, each as dear as
+// a batch's.
+func (e *Engine) openEntrySets(ctx context.Context, plan []PlanRow, rows []int, runID string, opts SweepOptions) ([]*entrySet, error) {
+	sets := make([]*entrySet, len(rows))
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		for j, i := range rows {
+			set, err := e.openEntriesIn(ctx, tx, plan[i], runID, e.touched(plan[i].item), opts)
+			if err != nil {
+				return err
+			}
+			sets[j] = set
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sets, nil
+}
+
+func (e *Engine) sealEntrySets(ctx context.Context, sets []*entrySet) ([][]ledger.Entry, error) {
+	out := make([][]ledger.Entry, len(sets))
+	err := e.inTx(ctx, func(tx *sql.Tx) error {
+		for j, set := range sets {
+			for _, name := range set.order {
+				entry, err := e.ledger.SealTx(ctx, tx, set.ids[name], set.notes[name])
+				if err != nil {
+					return err
+				}
+				out[j] = append(out[j], entry)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err // rolled back: none sealed
 	}
 	return out, nil
 }

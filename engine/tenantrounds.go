@@ -92,12 +92,16 @@ func (e *Engine) runMaskGroup(ctx context.Context, plan []PlanRow, group []int, 
 	if len(members) < 2 {
 		return nil, nil
 	}
-	for _, m := range members {
-		set, err := e.openEntries(ctx, plan[m.row], runID, e.touched(it), opts)
-		if err != nil {
-			return nil, err
-		}
-		m.set = set
+	rows := make([]int, len(members))
+	for j, m := range members {
+		rows[j] = m.row
+	}
+	sets, err := e.openEntrySets(ctx, plan, rows, runID, opts)
+	if err != nil {
+		return nil, err
+	}
+	for j, m := range members {
+		m.set = sets[j]
 		m.due = e.due(it, m.tenant, *plan[m.row].Cutoff)
 		m.due.Unordered = !it.checkDone // no held subjects: see runItem
 		m.bounded = m.due.Unordered && len(it.clock.Columns) == 1
@@ -118,13 +122,13 @@ func (e *Engine) runMaskGroup(ctx context.Context, plan []PlanRow, group []int, 
 			}
 		}
 	}
+	sealed, err := e.sealEntrySets(ctx, sets) // sets[j] is members[j].set
+	if err != nil {
+		return nil, err
+	}
 	out := map[int][]ledger.Entry{}
-	for _, m := range members {
-		entries, err := e.sealEntries(ctx, m.set)
-		out[m.row] = entries
-		if err != nil {
-			return out, err
-		}
+	for j, m := range members {
+		out[m.row] = sealed[j]
 	}
 	return out, nil
 }
