@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,8 +25,24 @@ import (
 type Stretch struct {
 	From, To any
 	Last     bool
-	pages    bool
+	by       Walk
+	max      int64 // ByIntegerKey: the greatest key when last read
 }
+
+// Walk is how a walk steps through a table.
+type Walk int
+
+const (
+	// ByKey: stretches of a number of keys, each end read from the
+	// primary key (LIMIT 1 OFFSET size-1).
+	ByKey Walk = iota
+	// ByIntegerKey: stretches of a number of consecutive values of an
+	// integer key, with no read for their ends; where keys are sparse a
+	// stretch holds fewer rows, and batches sized by time grow.
+	ByIntegerKey
+	// ByPages: stretches of heap pages (WalksPages).
+	ByPages
+)
 
 // WalksPages says whether the server can read a stretch of pages without
 // a scan of the whole table: PostgreSQL 14 and later (TID range scans).
@@ -41,25 +58,26 @@ func WalksPages(ctx context.Context, d Dialect, db Querier) (bool, error) {
 	return version >= 140000, nil
 }
 
-// FirstStretch is where a walk starts: pages says it goes by pages
-// (WalksPages), else by key.
-func FirstStretch(pages bool) Stretch {
-	if pages {
-		return Stretch{To: int64(0), pages: true}
+// FirstStretch is where a walk starts.
+func FirstStretch(by Walk) Stretch {
+	if by == ByPages {
+		return Stretch{To: int64(0), by: by}
 	}
-	return Stretch{}
+	return Stretch{by: by}
 }
 
-// NextStretch returns the stretch after prev that covers size rows (keys)
-// or size pages. A walk by pages ends at the size the table has when the
-// stretch is taken, so pages added meanwhile are walked too; a walk by
-// key ends at the greatest key.
+// NextStretch returns the stretch after prev that covers size keys, key
+// values or pages. A walk ends at the size the table or its greatest key
+// has when the last stretch is taken, so rows added meanwhile are walked
+// too.
 func NextStretch(ctx context.Context, d Dialect, db Querier, table, key string, prev Stretch, size int) (Stretch, error) {
 	if size <= 0 {
 		return Stretch{}, fmt.Errorf("walk %s: size must be positive", table)
 	}
-	next := Stretch{From: prev.To, pages: prev.pages}
-	if prev.pages {
+	next := Stretch{From: prev.To, by: prev.by, max: prev.max}
+	k := d.Quote(key)
+	switch prev.by {
+	case ByPages:
 		var pages int64
 		_, err := queryRow(ctx, db, "SELECT pg_relation_size("+d.Placeholder(1)+"::regclass) / current_setting('block_size')::bigint", []any{d.Quote(table)}, &pages)
 		if err != nil {
@@ -68,9 +86,39 @@ func NextStretch(ctx context.Context, d Dialect, db Querier, table, key string, 
 		to := prev.To.(int64) + int64(size)
 		next.To, next.Last = to, to >= pages
 		return next, nil
+	case ByIntegerKey:
+		greatest := func() (sql.NullInt64, sql.NullInt64, error) {
+			var lo, hi sql.NullInt64
+			_, err := queryRow(ctx, db, "SELECT MIN("+k+"), MAX("+k+") FROM "+d.Quote(table), nil, &lo, &hi)
+			if err != nil {
+				err = fmt.Errorf("walk %s: %w", table, err)
+			}
+			return lo, hi, err
+		}
+		if prev.To == nil {
+			lo, hi, err := greatest()
+			if err != nil || !lo.Valid {
+				next.Last = true // an empty table: one stretch, to the end
+				return next, err
+			}
+			next.From, next.max = lo.Int64-1, hi.Int64
+		}
+		// The stretch that reaches the greatest key runs to the end.
+		from := next.From.(int64)
+		if from >= next.max-int64(size) {
+			_, hi, err := greatest() // rows added since it was read
+			if err != nil {
+				return next, err
+			}
+			if next.max = hi.Int64; from >= next.max-int64(size) {
+				next.Last = true
+				return next, nil
+			}
+		}
+		next.To = from + int64(size)
+		return next, nil
 	}
 	a := &args{d: d}
-	k := d.Quote(key)
 	query := "SELECT " + k + " FROM " + d.Quote(table)
 	if next.From != nil {
 		query += " WHERE " + k + " > " + a.add(next.From)
@@ -88,7 +136,7 @@ func NextStretch(ctx context.Context, d Dialect, db Querier, table, key string, 
 // condition restricts a statement to the stretch.
 func (s Stretch) condition(d Dialect, a *args, key string) []string {
 	var out []string
-	if s.pages {
+	if s.by == ByPages {
 		out = append(out, "ctid >= "+a.add(fmt.Sprintf("(%d,0)", s.From))+"::tid")
 		if !s.Last {
 			out = append(out, "ctid < "+a.add(fmt.Sprintf("(%d,0)", s.To))+"::tid")

@@ -32,7 +32,7 @@ const maxBatch = 100000
 // 100 ms to delete; 2,000 pages hold some 50,000 rows of an event log,
 // which PostgreSQL deletes in 60).
 const (
-	maxStretchKeys  = 10000
+	maxStretchKeys  = 5000
 	maxStretchPages = 2000
 )
 

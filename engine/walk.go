@@ -60,17 +60,12 @@ func (c *stretches) next(ctx context.Context, e *Engine, due dialect.Due, size i
 // its entry; without one (column ""), due.Tenant may still name the
 // tenant, and the count goes to entries[""].
 func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, tenants []string, entries map[string]int64, opts SweepOptions) error {
-	// A walk by pages cannot bound the rows of a batch, so it is taken
-	// only when no batch size was asked for.
-	pages := false
-	if opts.adaptive {
-		var err error
-		if pages, err = dialect.WalksPages(ctx, e.d, e.d.DB()); err != nil {
-			return err
-		}
+	by, err := e.walkBy(ctx, due, opts)
+	if err != nil {
+		return err
 	}
 	size, most := due.Limit, maxStretchKeys
-	if pages {
+	if by == dialect.ByPages {
 		size, most = 16, maxStretchPages
 	}
 	// Read committed on MariaDB: InnoDB's default (repeatable read) locks
@@ -80,7 +75,7 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 	if e.d.Name() == "mysql" {
 		txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
-	cursor := &stretches{last: dialect.FirstStretch(pages)}
+	cursor := &stretches{last: dialect.FirstStretch(by)}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -140,6 +135,25 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// walkBy is how a walk steps through the table: by pages where the
+// server can (a walk by pages cannot bound the rows of a batch, so only
+// when no batch size was asked for), else by values of an integer key,
+// which needs no read for a stretch's end, else by key.
+func (e *Engine) walkBy(ctx context.Context, due dialect.Due, opts SweepOptions) (dialect.Walk, error) {
+	if opts.adaptive {
+		pages, err := dialect.WalksPages(ctx, e.d, e.d.DB())
+		if err != nil || pages {
+			return dialect.ByPages, err
+		}
+	}
+	if t, ok := e.schema.Table(due.Table); ok {
+		if c, ok := t.Column(due.Key); ok && c.IsInteger() {
+			return dialect.ByIntegerKey, nil
+		}
+	}
+	return dialect.ByKey, nil
 }
 
 // addDeleted adds what a batch of a walk deleted to the ledger, in the

@@ -33,6 +33,7 @@ func Run(t *testing.T, h Harness) {
 		{"DeleteByKeys", testDeleteByKeys},
 		{"Indexes", testIndexes},
 		{"WalkByKey", testWalkByKey},
+		{"WalkByIntegerKey", testWalkByIntegerKey},
 		{"WalkByPages", testWalkByPages},
 		{"DistinctValues", testDistinctValues},
 	}
@@ -489,11 +490,11 @@ func testIndexes(t *testing.T, h Harness) {
 
 // walk deletes the due rows of q stretch by stretch of size, as the
 // engine's walk does, and returns the stretches' ends and what went.
-func walk(t *testing.T, d dialect.Dialect, q dialect.Due, pages bool, size int, column string, tenants []string) ([]string, dialect.Deleted) {
+func walk(t *testing.T, d dialect.Dialect, q dialect.Due, by dialect.Walk, size int, column string, tenants []string) ([]string, dialect.Deleted) {
 	t.Helper()
 	var ends []string
 	all := dialect.Deleted{Counts: map[string]int64{}}
-	s := dialect.FirstStretch(pages)
+	s := dialect.FirstStretch(by)
 	for !s.Last {
 		var err error
 		if s, err = dialect.NextStretch(ctx, d, d.DB(), q.Table, q.Key, s, size); err != nil {
@@ -525,7 +526,7 @@ func testWalkByKey(t *testing.T, h Harness) {
 	}
 	// Due: 1 and 7 (acme), 4 (no tenant), 5 and 8 (globex). globex is not
 	// one of the tenants, so its rows stay.
-	ends, gone := walk(t, d, q, false, 2, "tenant", []string{"acme", ""})
+	ends, gone := walk(t, d, q, dialect.ByKey, 2, "tenant", []string{"acme", ""})
 	if want := []string{"2", "4", "6", "8", "<nil>"}; !reflect.DeepEqual(ends, want) {
 		t.Errorf("stretches end at %v, want %v", ends, want)
 	}
@@ -537,11 +538,56 @@ func testWalkByKey(t *testing.T, h Harness) {
 	}
 	// Without a tenant column only the total is counted; q.Tenant scopes.
 	q.Tenant = &dialect.Tenant{Column: "tenant", Value: "globex"}
-	if ends, gone = walk(t, d, q, false, 4, "", nil); gone.Total != 2 || !reflect.DeepEqual(ends, []string{"6", "<nil>"}) {
+	if ends, gone = walk(t, d, q, dialect.ByKey, 4, "", nil); gone.Total != 2 || !reflect.DeepEqual(ends, []string{"6", "<nil>"}) {
 		t.Errorf("walk of globex: stretches end at %v, deleted %+v; want 6 and the end, 2 rows", ends, gone)
 	}
 	if got, want := remaining(t, d), []string{"2:p2", "3:p3", "6:p6", "9:p9"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("rows left = %v, want %v", got, want)
+	}
+}
+
+func testWalkByIntegerKey(t *testing.T, h Harness) {
+	d := h.Open(t)
+	createEvents(t, h, d)
+	q := dialect.Due{Table: "events", Key: "id", Clock: clock("created_at"), Cutoff: cutoff}
+	// Keys 1 to 9, stretches of 3 values from MIN - 1: (0,3], (3,6],
+	// then the rest, (6, ...), since 6 + 3 reaches MAX.
+	ends, gone := walk(t, d, q, dialect.ByIntegerKey, 3, "tenant", []string{"acme", "globex"})
+	if want := []string{"3", "6", "<nil>"}; !reflect.DeepEqual(ends, want) {
+		t.Errorf("stretches end at %v, want %v", ends, want)
+	}
+	if want := (dialect.Deleted{Total: 4, Counts: map[string]int64{"acme": 2, "globex": 2}}); !reflect.DeepEqual(gone, want) {
+		t.Errorf("deleted %+v, want %+v", gone, want)
+	}
+	// Rows added past the greatest key read at the start are walked too.
+	exec(t, d, "DELETE FROM events WHERE id > 4")
+	exec(t, d, fmt.Sprintf("INSERT INTO events (id, tenant, created_at, payload) VALUES (100, 'acme', %s, 'p100')", d.Placeholder(1)), "2020-01-01 00:00:00")
+	s, err := dialect.NextStretch(ctx, d, d.DB(), "events", "id", dialect.FirstStretch(dialect.ByIntegerKey), 2)
+	if err != nil || s.Last || fmt.Sprint(s.From, s.To) != "1 3" {
+		t.Fatalf("first stretch = %+v, %v; want (1, 3]", s, err)
+	}
+	exec(t, d, fmt.Sprintf("INSERT INTO events (id, tenant, created_at, payload) VALUES (1000, 'acme', %s, 'p1000')", d.Placeholder(1)), "2020-01-01 00:00:00")
+	var n int64
+	for !s.Last {
+		if s, err = dialect.NextStretch(ctx, d, d.DB(), "events", "id", s, 400); err != nil {
+			t.Fatal(err)
+		}
+		got, err := dialect.DeleteStretch(ctx, d, d.DB(), q, s, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += got.Total
+	}
+	if n != 3 { // 4 (no tenant), 100 and 1000
+		t.Errorf("deleted %d, want 3", n)
+	}
+	if got, want := remaining(t, d), []string{"2:p2", "3:p3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rows left = %v, want %v", got, want)
+	}
+	// An empty table is one stretch, to the end.
+	exec(t, d, "DELETE FROM events")
+	if s, err := dialect.NextStretch(ctx, d, d.DB(), "events", "id", dialect.FirstStretch(dialect.ByIntegerKey), 5); err != nil || !s.Last {
+		t.Errorf("empty table: %+v, %v; want the last stretch", s, err)
 	}
 }
 
@@ -565,7 +611,7 @@ func testWalkByPages(t *testing.T, h Harness) {
 		CASE WHEN n % 3 = 0 OR n % 7 = 0 THEN TIMESTAMP '2024-01-01' ELSE TIMESTAMP '2024-06-01' END, repeat('x', 200)
 		FROM generate_series(1, 3000) n`)
 	q := dialect.Due{Table: "events", Key: "id", Clock: clock("created_at"), Cutoff: cutoff}
-	ends, gone := walk(t, d, q, true, 7, "tenant", []string{"a", ""})
+	ends, gone := walk(t, d, q, dialect.ByPages, 7, "tenant", []string{"a", ""})
 	if len(ends) < 10 || ends[0] != "7" || ends[1] != "14" {
 		t.Errorf("stretches end at %v, want 7, 14, ... over a table of more than 70 pages", ends)
 	}
