@@ -153,6 +153,31 @@ func (s Stretch) condition(d Dialect, a *args, key string) []string {
 	return out
 }
 
+// DueBeyond says whether a due row of q (of the given tenants, with a
+// tenant column) lies past the end of a stretch of a walk by key: when a
+// walk has deleted every row its plan counted, one such look through the
+// database's indexes can end it, instead of stretches that read the rest
+// of the table for nothing. A walk by pages cannot ask (PostgreSQL keeps
+// the index entries of deleted rows until a vacuum, so the look would
+// step over all of them): it answers true.
+func DueBeyond(ctx context.Context, d Dialect, db Querier, q Due, s Stretch, column string, tenants []string) (bool, error) {
+	if s.by == ByPages || s.Last {
+		return !s.Last, nil
+	}
+	q.After = nil
+	a := &args{d: d}
+	where := []string{q.where(d, a), d.Quote(q.Key) + " > " + a.add(s.To)}
+	if column != "" {
+		where = append(where, tenantsCondition(d, a, d.Quote(column), tenants))
+	}
+	var one int
+	found, err := queryRow(ctx, db, "SELECT 1 FROM "+d.Quote(q.Table)+" WHERE "+strings.Join(where, " AND ")+" LIMIT 1", a.list, &one)
+	if err != nil {
+		return true, fmt.Errorf("look for due rows of %s: %w", q.Table, err)
+	}
+	return found, nil
+}
+
 // Deleted is what one batch of a walk deleted.
 type Deleted struct {
 	Total  int64

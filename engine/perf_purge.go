@@ -70,10 +70,10 @@ func (e *Engine) walks(ctx context.Context, it *item, due int64) (bool, error) {
 // tenants), each batch a transaction that also adds its count to the
 // ledger entry: by walking the table when walk says so, else with
 // dialect.DeleteDue, which finds the oldest due rows through the index on
-// the clock.
-func (e *Engine) purgeDue(ctx context.Context, due dialect.Due, entry int64, walk bool, opts SweepOptions) error {
+// the clock. planned is the rows the plan counted (see stretches).
+func (e *Engine) purgeDue(ctx context.Context, due dialect.Due, entry int64, walk bool, planned int64, opts SweepOptions) error {
 	if walk {
-		return e.walkPurge(ctx, due, "", nil, map[string]int64{"": entry}, opts)
+		return e.walkPurge(ctx, due, "", nil, map[string]int64{"": entry}, planned, opts)
 	}
 	return e.deleteBatches(ctx, due, opts, func(tx *sql.Tx, due dialect.Due) (int64, error) {
 		n, err := dialect.DeleteDue(ctx, e.d, tx, due)
@@ -251,7 +251,11 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 	due := e.due(it, "", *first.Cutoff)
 	due.Tenant = nil
 	due.Limit = opts.Batch
-	if err := e.walkPurge(ctx, due, it.node.tenant, tenants, entry, opts); err != nil {
+	var planned int64
+	for _, i := range members {
+		planned += plan[i].Rows
+	}
+	if err := e.walkPurge(ctx, due, it.node.tenant, tenants, entry, planned, opts); err != nil {
 		return nil, err
 	}
 	sealed, err := e.sealEntrySets(ctx, sets)

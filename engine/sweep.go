@@ -295,7 +295,7 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		if err != nil {
 			return nil, err
 		}
-		if err := e.purgeDue(ctx, due, primary, walk, opts); err != nil {
+		if err := e.purgeDue(ctx, due, primary, walk, r.Rows, opts); err != nil {
 			return nil, err
 		}
 		return e.sealEntries(ctx, set)

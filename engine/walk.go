@@ -30,20 +30,35 @@ func (e *Engine) walkers(opts SweepOptions) int {
 }
 
 // stretches hands out the stretches of one walk, in order, to its
-// walkers.
+// walkers, and ends the walk early once it has deleted the rows the plan
+// counted and no due row lies further on (dialect.DueBeyond).
 type stretches struct {
-	mu   sync.Mutex
-	last dialect.Stretch
-	done bool
+	mu      sync.Mutex
+	last    dialect.Stretch
+	done    bool
+	planned int64 // due rows the plan counted; 0 when not known
+	deleted int64 // rows the walk's committed batches deleted
+	looked  int64 // deleted when DueBeyond last found more
 }
 
 // next returns the stretch after the last one handed out, of size keys
-// or pages, or false when the walk has reached the end of the table.
-func (c *stretches) next(ctx context.Context, e *Engine, due dialect.Due, size int) (dialect.Stretch, bool, error) {
+// or pages, or false when the walk is over.
+func (c *stretches) next(ctx context.Context, e *Engine, due dialect.Due, column string, tenants []string, size int) (dialect.Stretch, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done {
 		return dialect.Stretch{}, false, nil
+	}
+	if c.planned > 0 && c.deleted >= c.planned && c.deleted > c.looked && c.last.To != nil {
+		more, err := dialect.DueBeyond(ctx, e.d, e.d.DB(), due, c.last, column, tenants)
+		if err != nil {
+			return c.last, false, err
+		}
+		if !more {
+			c.done = true
+			return dialect.Stretch{}, false, nil
+		}
+		c.looked = c.deleted
 	}
 	s, err := dialect.NextStretch(ctx, e.d, e.d.DB(), due.Table, due.Key, c.last, size)
 	if err != nil {
@@ -53,13 +68,20 @@ func (c *stretches) next(ctx context.Context, e *Engine, due dialect.Due, size i
 	return s, true, nil
 }
 
+// add counts a committed batch's rows.
+func (c *stretches) add(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deleted += n
+}
+
 // walkPurge deletes the due rows of a plain purge stretch by stretch (see
 // dialect.Stretch), each stretch a batch transaction that also adds what
 // it deleted to the ledger, several stretches at once (walkers). With a
 // tenant column the rows of the given tenants go, each tenant's count to
 // its entry; without one (column ""), due.Tenant may still name the
 // tenant, and the count goes to entries[""].
-func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, tenants []string, entries map[string]int64, opts SweepOptions) error {
+func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, tenants []string, entries map[string]int64, planned int64, opts SweepOptions) error {
 	by, err := e.walkBy(ctx, due, opts)
 	if err != nil {
 		return err
@@ -75,7 +97,7 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 	if e.d.Name() == "mysql" {
 		txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
-	cursor := &stretches{last: dialect.FirstStretch(by)}
+	cursor := &stretches{last: dialect.FirstStretch(by), planned: planned}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -98,7 +120,7 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 			defer wg.Done()
 			size := size
 			for {
-				s, ok, err := cursor.next(ctx, e, due, size)
+				s, ok, err := cursor.next(ctx, e, due, column, tenants, size)
 				if err != nil || !ok {
 					errs[w] = err
 					return
@@ -115,6 +137,7 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 					cancel() // the other walkers stop; a batch in flight rolls back
 					return
 				}
+				cursor.add(n)
 				mu.Lock()
 				e.afterBatch(opts, n, took)
 				done += n

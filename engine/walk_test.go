@@ -70,3 +70,61 @@ func TestWalkersPurgeExactly(t *testing.T) {
 		}
 	})
 }
+
+// TestWalkEndsAfterPlannedRows: when the due rows lie at the start of the
+// key order, a walk by key stops once it has deleted what the plan counted
+// and no due row lies further on, without reading the rest of the table;
+// a due row far on keeps it going to that row.
+func TestWalkEndsAfterPlannedRows(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		for _, straggler := range []bool{false, true} {
+			t.Run(fmt.Sprintf("straggler=%v", straggler), func(t *testing.T) {
+				f := newFixture(t, h)
+				// 1,000 invitations of two workspaces: the first 400 expired
+				// long ago, the rest expire after the cutoff; with a
+				// straggler, key 950 expired long ago too.
+				var values []string
+				var args []any
+				for i := 1; i <= 1000; i++ {
+					expires := "2024-03-20 00:00:00"
+					if i <= 400 || straggler && i == 950 {
+						expires = "2023-06-01 00:00:00"
+					}
+					values = append(values, "(?, ?, ?, ?)")
+					args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
+					if len(values) == 500 {
+						f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
+						values, args = nil, nil
+					}
+				}
+				var batches []int64
+				res := f.sweep(SweepOptions{Confirm: true, Batch: 100, Walkers: 1, Only: "invitations", OnBatch: func(n int64, _ time.Duration) {
+					batches = append(batches, n)
+				}})
+				var deleted int64
+				for _, e := range res.Entries {
+					if e.Dataset == "invitations" {
+						deleted += e.Rows
+					}
+				}
+				want := []int64{100, 100, 100, 100} // keys 1-100, ..., 301-400, then nothing due beyond
+				wantDeleted := int64(400)
+				if straggler {
+					// The plan counted 401 rows: the walk goes on until it has
+					// them all, through the stretches between.
+					want = []int64{100, 100, 100, 100, 0, 0, 0, 0, 0, 1}
+					wantDeleted = 401
+				}
+				if !reflect.DeepEqual(batches, want) {
+					t.Errorf("batches = %v, want %v", batches, want)
+				}
+				if deleted != wantDeleted {
+					t.Errorf("ledger: %d rows deleted, want %d", deleted, wantDeleted)
+				}
+				if left := f.rows("SELECT COUNT(*) FROM invitations WHERE expires_at < '2024-01-01'"); !reflect.DeepEqual(left, []string{"0"}) {
+					t.Errorf("due rows left: %v", left)
+				}
+			})
+		}
+	})
+}

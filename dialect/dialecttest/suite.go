@@ -584,6 +584,23 @@ func testWalkByIntegerKey(t *testing.T, h Harness) {
 	if got, want := remaining(t, d), []string{"2:p2", "3:p3"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("rows left = %v, want %v", got, want)
 	}
+	// DueBeyond looks past a stretch's end through the indexes.
+	exec(t, d, fmt.Sprintf("INSERT INTO events (id, tenant, created_at, payload) VALUES (500, 'globex', %s, 'p500')", d.Placeholder(1)), "2020-01-01 00:00:00")
+	first, err := dialect.NextStretch(ctx, d, d.DB(), "events", "id", dialect.FirstStretch(dialect.ByIntegerKey), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		tenants []string
+		want    bool
+	}{{[]string{"acme"}, false}, {[]string{"acme", "globex"}, true}} {
+		if more, err := dialect.DueBeyond(ctx, d, d.DB(), q, first, "tenant", tc.tenants); err != nil || more != tc.want {
+			t.Errorf("DueBeyond(%v) = %v, %v; want %v", tc.tenants, more, err, tc.want)
+		}
+	}
+	if more, err := dialect.DueBeyond(ctx, d, d.DB(), q, dialect.Stretch{Last: true}, "", nil); err != nil || more {
+		t.Errorf("DueBeyond of the last stretch = %v, %v; want false", more, err)
+	}
 	// An empty table is one stretch, to the end.
 	exec(t, d, "DELETE FROM events")
 	if s, err := dialect.NextStretch(ctx, d, d.DB(), "events", "id", dialect.FirstStretch(dialect.ByIntegerKey), 5); err != nil || !s.Last {
