@@ -22,7 +22,7 @@ type SweepOptions struct {
 	DryRun  bool    // plan only
 	Confirm bool    // run even when the guard trips
 	Actor   string  // recorded in the ledger; "cli" by default
-	Batch   int     // rows per batch transaction; DefaultBatch when 0
+	Batch   int     // rows per batch transaction; 0: from DefaultBatch, sized to keep each near TargetTx
 	MaxRate float64 // rows per second at most; 0 for no throttle
 	// Walkers is how many batches of a table walked in stored order (a
 	// purge of a large share of it) run at once, each on a connection of
