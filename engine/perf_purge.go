@@ -167,42 +167,21 @@ func (e *Engine) purgeGroups(ctx context.Context, plan []PlanRow, opts SweepOpti
 	if opts.Tenant != nil {
 		return nil, nil
 	}
-	type groupKey struct {
-		it     *item
-		cutoff time.Time
-	}
-	byKey := map[groupKey][]int{}
-	var keys []groupKey
-	for i, r := range plan {
-		it := r.item
-		if it.stage != stageRetention || it.archive || it.node.tenant == "" || r.Cutoff == nil || !e.plainPurge(it, nil) {
-			continue
-		}
-		k := groupKey{it, *r.Cutoff}
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
-		}
-		byKey[k] = append(byKey[k], i)
-	}
 	groups := map[int][]int{}
-	for _, k := range keys {
-		rows := byKey[k]
-		for start := 0; start < len(rows); start += maxGroup {
-			part := rows[start:min(start+maxGroup, len(rows))]
-			if len(part) < 2 {
-				continue
-			}
-			var due int64
-			for _, i := range part {
-				due += plan[i].Rows
-			}
-			walk, err := e.walks(ctx, k.it, due)
-			if err != nil {
-				return nil, err
-			}
-			if walk {
-				groups[part[0]] = part
-			}
+	for _, part := range groupByCutoff(plan, func(r PlanRow) bool {
+		it := r.item
+		return it.stage == stageRetention && !it.archive && it.node.tenant != "" && e.plainPurge(it, nil)
+	}) {
+		var due int64
+		for _, i := range part {
+			due += plan[i].Rows
+		}
+		walk, err := e.walks(ctx, plan[part[0]].item, due)
+		if err != nil {
+			return nil, err
+		}
+		if walk {
+			groups[part[0]] = part
 		}
 	}
 	if len(groups) == 0 {
@@ -213,6 +192,38 @@ func (e *Engine) purgeGroups(ctx context.Context, plan []PlanRow, opts SweepOpti
 		return nil, err
 	}
 	return groups, nil
+}
+
+// groupByCutoff returns the plan rows keep accepts that have a cutoff,
+// grouped by item and cutoff (the tenants that share a period), in parts
+// of two rows or more and at most maxGroup, each in plan order.
+func groupByCutoff(plan []PlanRow, keep func(PlanRow) bool) [][]int {
+	type groupKey struct {
+		it     *item
+		cutoff time.Time
+	}
+	byKey := map[groupKey][]int{}
+	var keys []groupKey
+	for i, r := range plan {
+		if r.Cutoff == nil || !keep(r) {
+			continue
+		}
+		k := groupKey{r.item, *r.Cutoff}
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], i)
+	}
+	var parts [][]int
+	for _, k := range keys {
+		rows := byKey[k]
+		for start := 0; start < len(rows); start += maxGroup {
+			if part := rows[start:min(start+maxGroup, len(rows))]; len(part) > 1 {
+				parts = append(parts, part)
+			}
+		}
+	}
+	return parts
 }
 
 // runGroup purges the due rows of a group of plan rows (see purgeGroups)

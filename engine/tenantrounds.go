@@ -23,31 +23,11 @@ func (e *Engine) maskGroups(plan []PlanRow, opts SweepOptions) map[int][]int {
 	if opts.Tenant != nil || !opts.adaptive || e.d.Name() != "sqlite" {
 		return nil
 	}
-	type groupKey struct {
-		it     *item
-		cutoff time.Time
-	}
-	byKey := map[groupKey][]int{}
-	var keys []groupKey
-	for i, r := range plan {
-		it := r.item
-		if it.stage != stageAnonymize || it.node.tenant == "" || r.Cutoff == nil {
-			continue
-		}
-		k := groupKey{it, *r.Cutoff}
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
-		}
-		byKey[k] = append(byKey[k], i)
-	}
 	groups := map[int][]int{}
-	for _, k := range keys {
-		rows := byKey[k]
-		for start := 0; start < len(rows); start += maxGroup {
-			if part := rows[start:min(start+maxGroup, len(rows))]; len(part) > 1 {
-				groups[part[0]] = part
-			}
-		}
+	for _, part := range groupByCutoff(plan, func(r PlanRow) bool {
+		return r.item.stage == stageAnonymize && r.item.node.tenant != ""
+	}) {
+		groups[part[0]] = part
 	}
 	return groups
 }
