@@ -68,11 +68,12 @@ func (c *stretches) next(ctx context.Context, e *Engine, due dialect.Due, column
 	return s, true, nil
 }
 
-// add counts a committed batch's rows.
-func (c *stretches) add(n int64) {
+// add counts a committed batch's rows and returns the walk's total.
+func (c *stretches) add(n int64) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.deleted += n
+	return c.deleted
 }
 
 // walkPurge deletes the due rows of a plain purge stretch by stretch (see
@@ -101,8 +102,7 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		mu    sync.Mutex // the hooks and the throttle's count
-		done  int64
+		mu    sync.Mutex // the hooks
 		start = time.Now()
 		errs  = make([]error, e.walkers(opts))
 		wg    sync.WaitGroup
@@ -137,11 +137,9 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 					cancel() // the other walkers stop; a batch in flight rolls back
 					return
 				}
-				cursor.add(n)
+				sofar := cursor.add(n)
 				mu.Lock()
 				e.afterBatch(opts, n, took)
-				done += n
-				sofar := done
 				mu.Unlock()
 				throttle(ctx, opts.MaxRate, sofar, start)
 				if opts.adaptive {
