@@ -51,11 +51,11 @@ func WalksPages(ctx context.Context, d Dialect, db Querier) (bool, error) {
 	if d.Name() != "postgres" {
 		return false, nil
 	}
-	var version int
-	if _, err := queryRow(ctx, db, "SELECT current_setting('server_version_num')::int", nil, &version); err != nil {
-		return false, fmt.Errorf("read server version: %w", err)
+	version, err := serverVersion(ctx, d, db)
+	if err != nil {
+		return false, err
 	}
-	return version >= 140000, nil
+	return versionAtLeast(version, 14, 0), nil
 }
 
 // FirstStretch is where a walk starts.

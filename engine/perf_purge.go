@@ -46,7 +46,7 @@ const walkShare = 0.05
 // it runs for) walks the table (see dialect.Stretch). A table without an
 // index on the clock (behind the tenant column, where there is one) is
 // always walked: batches that ask for due rows would each scan it.
-func (e *Engine) walks(ctx context.Context, it *item, due int64) (bool, error) {
+func (e *Engine) walks(ctx context.Context, it *item, due int64, opts SweepOptions) (bool, error) {
 	t, ok := e.schema.Table(it.node.table)
 	clock := it.clock.Columns[0].Name
 	indexed := ok && (it.node.tenant == "" && t.Leads(clock) || it.node.tenant != "" && t.Leads(it.node.tenant, clock))
@@ -56,12 +56,19 @@ func (e *Engine) walks(ctx context.Context, it *item, due int64) (bool, error) {
 	if due == 0 {
 		return false, nil
 	}
-	total, err := dialect.EstimateRows(ctx, e.d, e.d.DB(), it.node.table)
-	if err == nil && total <= 0 {
-		total, err = dialect.CountRows(ctx, e.d, e.d.DB(), it.node.table)
-	}
-	if err != nil {
-		return false, err
+	total, ok := opts.tableRows[it.node.table]
+	if !ok {
+		var err error
+		total, err = dialect.EstimateRows(ctx, e.d, e.d.DB(), it.node.table)
+		if err == nil && total <= 0 {
+			total, err = dialect.CountRows(ctx, e.d, e.d.DB(), it.node.table)
+		}
+		if err != nil {
+			return false, err
+		}
+		if opts.tableRows != nil {
+			opts.tableRows[it.node.table] = total
+		}
 	}
 	return float64(due) >= walkShare*float64(total), nil
 }
@@ -176,7 +183,7 @@ func (e *Engine) purgeGroups(ctx context.Context, plan []PlanRow, opts SweepOpti
 		for _, i := range part {
 			due += plan[i].Rows
 		}
-		walk, err := e.walks(ctx, plan[part[0]].item, due)
+		walk, err := e.walks(ctx, plan[part[0]].item, due, opts)
 		if err != nil {
 			return nil, err
 		}

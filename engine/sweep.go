@@ -39,6 +39,9 @@ type SweepOptions struct {
 	// adaptive: no batch size was asked for, so batches that can grow do,
 	// keeping each transaction near TargetTx.
 	adaptive bool
+	// tableRows holds, for the run, each table's rows as walks reads them
+	// (a count on SQLite), so tenants run one by one read them once.
+	tableRows map[string]int64
 }
 
 // SweepResult is what a sweep did.
@@ -58,6 +61,7 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 		opts.Batch = DefaultBatch
 		opts.adaptive = true
 	}
+	opts.tableRows = map[string]int64{}
 	if opts.Actor == "" {
 		opts.Actor = "cli"
 	}
@@ -291,7 +295,7 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 	due := e.due(it, r.Tenant, *r.Cutoff)
 	due.Limit = opts.Batch
 	if e.plainPurge(it, arch) {
-		walk, err := e.walks(ctx, it, r.Rows)
+		walk, err := e.walks(ctx, it, r.Rows, opts)
 		if err != nil {
 			return nil, err
 		}
