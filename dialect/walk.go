@@ -230,10 +230,7 @@ func DeleteStretch(ctx context.Context, d Dialect, db Querier, q Due, s Stretch,
 		if err != nil {
 			return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
 		}
-		t := ""
-		if tenant != nil {
-			t = fmt.Sprint(NormalizeKey(tenant))
-		}
+		t := tenantText(tenant)
 		out.Counts[t] += n
 		out.Total += n
 	}
@@ -241,6 +238,70 @@ func DeleteStretch(ctx context.Context, d Dialect, db Querier, q Due, s Stretch,
 		return out, fmt.Errorf("delete due rows of %s: %w", q.Table, err)
 	}
 	return out, nil
+}
+
+// SelectStretch returns the keys of q's due rows (q.After is ignored)
+// within the stretch, in key order (in page order on a walk by pages). With a tenant column it returns only
+// rows of the given tenants ("" stands for NULL), and each row's tenant
+// beside its key; without one, tenants of the result is nil. It is how a
+// walk that changes rows instead of deleting them (anonymization) reads
+// a stretch.
+func SelectStretch(ctx context.Context, d Dialect, db Querier, q Due, s Stretch, column string, tenants []string) ([]any, []string, error) {
+	if q.Clock.IsZero() {
+		return nil, nil, fmt.Errorf("select due rows of %s: no clock", q.Table)
+	}
+	q.After = nil
+	a := &args{d: d}
+	where := append([]string{q.where(d, a)}, s.condition(d, a, q.Key)...)
+	key := d.Quote(q.Key)
+	read := key
+	if column != "" {
+		if len(tenants) == 0 {
+			return nil, nil, fmt.Errorf("select due rows of %s: no tenants given", q.Table)
+		}
+		col := d.Quote(column)
+		where = append(where, tenantsCondition(d, a, col, tenants))
+		read += ", " + col
+	}
+	query := "SELECT " + read + " FROM " + d.Quote(q.Table) + " WHERE " + strings.Join(where, " AND ")
+	if s.by != ByPages {
+		query += " ORDER BY " + key
+	}
+	rows, err := db.QueryContext(ctx, query, a.list...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("select due rows of %s: %w", q.Table, err)
+	}
+	defer rows.Close()
+	var keys []any
+	var of []string
+	for rows.Next() {
+		var k, tenant any
+		if column != "" {
+			err = rows.Scan(&k, &tenant)
+		} else {
+			err = rows.Scan(&k)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("select due rows of %s: %w", q.Table, err)
+		}
+		keys = append(keys, NormalizeKey(k))
+		if column != "" {
+			of = append(of, tenantText(tenant))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("select due rows of %s: %w", q.Table, err)
+	}
+	return keys, of, nil
+}
+
+// tenantText is a tenant column's value as scanned, as the tenant it
+// stands for: "" for NULL.
+func tenantText(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(NormalizeKey(v))
 }
 
 // tenantsCondition is true for rows of the listed tenants; "" is NULL.

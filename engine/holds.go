@@ -134,3 +134,18 @@ func (e *Engine) heldFor(ctx context.Context, tenant string) (heldSet, error) {
 func (h heldSet) subject(kind string, key any) bool {
 	return h.subjects[kind][fmt.Sprint(key)]
 }
+
+// split takes the keys of held subjects out of keys of an item's table,
+// and counts them: they are skipped, and reported as held.
+func (h heldSet) split(it *item, keys []any) ([]any, int64) {
+	if !it.holdable || it.node.subject == nil || len(h.subjects[it.node.name]) == 0 {
+		return keys, 0
+	}
+	work := make([]any, 0, len(keys))
+	for _, k := range keys {
+		if !h.subject(it.node.name, k) {
+			work = append(work, k)
+		}
+	}
+	return work, int64(len(keys) - len(work))
+}

@@ -233,14 +233,17 @@ func groupByCutoff(plan []PlanRow, keep func(PlanRow) bool) [][]int {
 	return parts
 }
 
-// runGroup purges the due rows of a group of plan rows (see purgeGroups)
-// together. A tenant on hold is left out, to run on its own later, as is
-// the whole group when fewer than two tenants remain. It returns the
-// sealed entries of each plan row it ran, by index: one entry a tenant,
-// opened before the first batch and sealed after the last, each batch
-// adding each tenant's count to its entry in the batch's transaction.
+// runGroup runs a group of plan rows (see purgeGroups and maskGroups) in
+// one walk of the table over all their tenants: a purge (walkPurge) or a
+// masking (walkMask). A tenant on hold is left out, to run on its own
+// later, as is the whole group when fewer than two tenants remain. It
+// returns the sealed entries of each plan row it ran, by index: one entry
+// a tenant and dataset, opened before the first batch and sealed after the
+// last, each batch adding each tenant's count to its entry in the batch's
+// transaction.
 func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runID string, opts SweepOptions) (map[int][]ledger.Entry, error) {
 	var members []int
+	var helds []heldSet
 	for _, i := range group {
 		held, err := e.heldFor(ctx, plan[i].Tenant)
 		if err != nil {
@@ -250,6 +253,7 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 			continue
 		}
 		members = append(members, i)
+		helds = append(helds, held)
 	}
 	if len(members) < 2 {
 		return nil, nil
@@ -260,20 +264,29 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 	if err != nil {
 		return nil, err
 	}
-	entry := map[string]int64{}
 	tenants := make([]string, len(members))
+	var planned int64
 	for j, i := range members {
 		tenants[j] = plan[i].Tenant
-		entry[plan[i].Tenant] = sets[j].ids[it.node.name]
+		planned += plan[i].Rows
 	}
 	due := e.due(it, "", *first.Cutoff)
 	due.Tenant = nil
 	due.Limit = opts.Batch
-	var planned int64
-	for _, i := range members {
-		planned += plan[i].Rows
+	if masksInPlace(it) {
+		byTenant := map[string]*walkTenant{}
+		for j, t := range tenants {
+			byTenant[t] = &walkTenant{set: sets[j], held: helds[j]}
+		}
+		err = e.walkMask(ctx, it, due, it.node.tenant, byTenant, planned, opts)
+	} else {
+		entry := map[string]int64{}
+		for j, t := range tenants {
+			entry[t] = sets[j].ids[it.node.name]
+		}
+		err = e.walkPurge(ctx, due, it.node.tenant, tenants, entry, planned, opts)
 	}
-	if err := e.walkPurge(ctx, due, it.node.tenant, tenants, entry, planned, opts); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	sealed, err := e.sealEntrySets(ctx, sets)

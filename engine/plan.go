@@ -176,17 +176,21 @@ func (e *Engine) Plan(ctx context.Context, opts PlanOptions) ([]PlanRow, error) 
 			return nil, err
 		}
 		for _, tenant := range tenants {
-			view, ok := views[tenant]
-			if !ok {
-				if view, err = e.policyFor(ctx, tenant); err != nil {
+			if _, ok := views[tenant]; !ok {
+				if views[tenant], err = e.policyFor(ctx, tenant); err != nil {
 					return nil, err
 				}
-				views[tenant] = view
 				if holds[tenant], err = e.heldFor(ctx, tenant); err != nil {
 					return nil, err
 				}
 			}
-			row, err := e.planRow(ctx, it, tenant, view, holds[tenant], opts.At)
+		}
+		counted, err := e.countTogether(ctx, it, tenants, views, opts.At)
+		if err != nil {
+			return nil, err
+		}
+		for _, tenant := range tenants {
+			row, err := e.planRow(ctx, it, tenant, views[tenant], holds[tenant], opts.At, counted)
 			if err != nil {
 				return nil, err
 			}
@@ -196,7 +200,9 @@ func (e *Engine) Plan(ctx context.Context, opts PlanOptions) ([]PlanRow, error) 
 	return out, nil
 }
 
-func (e *Engine) planRow(ctx context.Context, it *item, tenant string, view *lethe.Policy, held heldSet, at time.Time) (PlanRow, error) {
+// planRow plans an item for one tenant; counted holds the due rows of
+// the tenants countTogether counted.
+func (e *Engine) planRow(ctx context.Context, it *item, tenant string, view *lethe.Policy, held heldSet, at time.Time, counted map[string]int64) (PlanRow, error) {
 	period := it.period(view)
 	row := PlanRow{Tenant: tenant, Dataset: it.node.name, Stage: it.stage, Period: period.String(), item: it}
 	if period.Off() {
@@ -205,9 +211,12 @@ func (e *Engine) planRow(ctx context.Context, it *item, tenant string, view *let
 	cutoff := period.Before(at)
 	row.Cutoff = &cutoff
 	due := e.due(it, tenant, cutoff)
-	total, err := e.countDue(ctx, it, due)
-	if err != nil {
-		return row, err
+	var err error
+	total, ok := counted[tenant]
+	if !ok {
+		if total, err = e.countDue(ctx, it, due); err != nil {
+			return row, err
+		}
 	}
 	switch {
 	case it.holdable && held.tenant != nil:
@@ -227,6 +236,47 @@ func (e *Engine) planRow(ctx context.Context, it *item, tenant string, view *let
 		row.Rows = total
 	}
 	return row, nil
+}
+
+// countTogether counts the due rows of an item's tenants that share a
+// cutoff in one statement (dialect.CountDueByTenant), where a count must
+// read each due row from the table: conditions besides the clock (a
+// stamp not yet set) that the index on the clock cannot answer. Counted
+// a tenant at a time, 20 tenants of 1M people took MariaDB 10.5 s, each
+// count reading every page of the table; grouped, one read. It returns
+// the count of each tenant it counted; the others are counted alone.
+func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, views map[string]*lethe.Policy, at time.Time) (map[string]int64, error) {
+	if it.node.tenant == "" || it.checkDone || len(it.extra) == 0 || len(tenants) < 2 {
+		return nil, nil
+	}
+	byCutoff := map[int64][]string{}
+	var cutoffs []time.Time
+	for _, t := range tenants {
+		period := it.period(views[t])
+		if period.Off() {
+			continue
+		}
+		c := period.Before(at)
+		if _, ok := byCutoff[c.UnixNano()]; !ok {
+			cutoffs = append(cutoffs, c)
+		}
+		byCutoff[c.UnixNano()] = append(byCutoff[c.UnixNano()], t)
+	}
+	out := map[string]int64{}
+	for _, c := range cutoffs {
+		same := byCutoff[c.UnixNano()]
+		for start := 0; start < len(same) && len(same) > 1; start += maxGroup {
+			part := same[start:min(start+maxGroup, len(same))]
+			counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), e.due(it, "", c), it.node.tenant, part)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range part {
+				out[t] = counts[t]
+			}
+		}
+	}
+	return out, nil
 }
 
 // due is the selection of an item's due rows for one tenant.

@@ -47,7 +47,7 @@ func (e *Engine) PlanWith(ctx context.Context, tenant string, at time.Time, over
 			return nil, err
 		}
 		for _, t := range tenants {
-			row, err := e.planRow(ctx, it, t, view, held, at)
+			row, err := e.planRow(ctx, it, t, view, held, at, nil)
 			if err != nil {
 				return nil, err
 			}

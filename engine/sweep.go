@@ -89,10 +89,17 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 	if err != nil {
 		return res, err
 	}
-	for first, group := range e.maskGroups(plan, opts) {
-		if groups == nil {
-			groups = map[int][]int{}
-		}
+	walked, rounds, err := e.maskGroups(ctx, plan, opts)
+	if err != nil {
+		return res, err
+	}
+	if groups == nil {
+		groups = map[int][]int{}
+	}
+	for first, group := range walked {
+		groups[first] = group
+	}
+	for first, group := range rounds {
 		groups[first] = group
 	}
 	ran := map[int][]ledger.Entry{} // entries of plan rows a group ran
@@ -103,7 +110,7 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 		}
 		if group, ok := groups[i]; ok {
 			run := e.runGroup
-			if r.item.stage == stageAnonymize {
+			if _, ok := rounds[i]; ok {
 				run = e.runMaskGroup
 			}
 			byRow, err := run(ctx, plan, group, res.RunID, opts)
@@ -304,6 +311,19 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		}
 		return e.sealEntries(ctx, set)
 	}
+	if masksInPlace(it) {
+		walk, err := e.walks(ctx, it, r.Rows, opts)
+		if err != nil {
+			return nil, err
+		}
+		if walk {
+			members := map[string]*walkTenant{r.Tenant: {set: set, held: held}}
+			if err := e.walkMask(ctx, it, due, "", members, r.Rows, opts); err != nil {
+				return nil, err
+			}
+			return e.sealEntries(ctx, set)
+		}
+	}
 	// Rows a batch changes leave the selection when the stage stamps them or
 	// writes what it checks for, so the next page needs no keyset: pages are
 	// then picked by the database's own index on the clock instead of a walk
@@ -322,18 +342,7 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 			if err != nil || len(keys) == 0 {
 				return err
 			}
-			work := keys
-			var skipped int64
-			if it.holdable && it.node.subject != nil && len(held.subjects[it.node.name]) > 0 {
-				work = work[:0:0]
-				for _, k := range keys {
-					if held.subject(it.node.name, k) {
-						skipped++
-					} else {
-						work = append(work, k)
-					}
-				}
-			}
+			work, skipped := held.split(it, keys)
 			if changed, err = e.process(ctx, tx, it, r.Tenant, work, opts.At, arch); err != nil {
 				return err
 			}

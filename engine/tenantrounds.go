@@ -9,27 +9,46 @@ import (
 	"lethe/ledger"
 )
 
-// maskGroups finds the plan rows of one anonymize item, for every tenant
-// (opts.Tenant nil), with the same cutoff, to run in tenant rounds (see
-// runMaskGroup). It returns the groups by the index of their first row.
-// Only when no batch size is asked for: a round's size is the sum of its
-// tenants' pages, which an explicit size would not bound. Only on SQLite,
-// where a commit writes whole pages to the WAL and statements cost no
-// round trip: at 300k rows of 20 tenants rounds took the anonymize bench
-// from 3.7 s to 2.3 s there, while on PostgreSQL (2.7 s to 7.1 s) and
-// MariaDB (4.2 s to 6.0 s) their many small statements cost more than
-// the pages they save.
-func (e *Engine) maskGroups(plan []PlanRow, opts SweepOptions) map[int][]int {
-	if opts.Tenant != nil || !opts.adaptive || e.d.Name() != "sqlite" {
-		return nil
+// maskGroups finds the plan rows of one masking item (masksInPlace), for
+// every tenant (opts.Tenant nil), with the same cutoff, to run together.
+// When their due rows together are enough of the table that it is walked
+// (walks), a group runs in one walk over all its tenants (runGroup); it
+// is returned in walked. Else, on SQLite, a subject's anonymize group
+// runs in tenant rounds (runMaskGroup), returned in rounds. Both by the
+// index of the group's first row.
+//
+// Rounds only when no batch size is asked for: a round's size is the sum
+// of its tenants' pages, which an explicit size would not bound. Only on
+// SQLite, where a commit writes whole pages to the WAL and statements
+// cost no round trip: at 300k rows of 20 tenants rounds took the
+// anonymize bench from 3.7 s to 2.3 s there, while on PostgreSQL (2.7 s
+// to 7.1 s) and MariaDB (4.2 s to 6.0 s) their many small statements cost
+// more than the pages they save.
+func (e *Engine) maskGroups(ctx context.Context, plan []PlanRow, opts SweepOptions) (walked, rounds map[int][]int, err error) {
+	if opts.Tenant != nil {
+		return nil, nil, nil
 	}
-	groups := map[int][]int{}
+	walked, rounds = map[int][]int{}, map[int][]int{}
 	for _, part := range groupByCutoff(plan, func(r PlanRow) bool {
-		return r.item.stage == stageAnonymize && r.item.node.tenant != ""
+		return masksInPlace(r.item) && r.item.node.tenant != ""
 	}) {
-		groups[part[0]] = part
+		it := plan[part[0]].item
+		var due int64
+		for _, i := range part {
+			due += plan[i].Rows
+		}
+		walk, err := e.walks(ctx, it, due, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case walk:
+			walked[part[0]] = part
+		case it.stage == stageAnonymize && opts.adaptive && e.d.Name() == "sqlite":
+			rounds[part[0]] = part
+		}
 	}
-	return groups
+	return walked, rounds, nil
 }
 
 // roundMember is one tenant of a group in tenant rounds: its plan row, its

@@ -83,6 +83,23 @@ func (c *stretches) add(n int64) int64 {
 // its entry; without one (column ""), due.Tenant may still name the
 // tenant, and the count goes to entries[""].
 func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, tenants []string, entries map[string]int64, planned int64, opts SweepOptions) error {
+	return e.walkStretches(ctx, due, column, tenants, planned, opts, func(ctx context.Context, tx *sql.Tx, s dialect.Stretch) (int64, error) {
+		gone, err := dialect.DeleteStretch(ctx, e.d, tx, due, s, column, tenants)
+		if err != nil || gone.Total == 0 {
+			return 0, err
+		}
+		return gone.Total, e.addDeleted(ctx, tx, gone, column, entries)
+	})
+}
+
+// walkStretches runs batch on each stretch of a walk of due's table (see
+// dialect.Stretch), in order, each in a transaction of its own, several at
+// once (walkers), with the hooks, throttle and adaptive stretch size of a
+// sweep. batch changes and records the due rows of the given tenants
+// (column "": of due.Tenant) within its stretch, and returns how many
+// rows of the walked table it changed: once they reach planned, the walk
+// may end early (see stretches).
+func (e *Engine) walkStretches(ctx context.Context, due dialect.Due, column string, tenants []string, planned int64, opts SweepOptions, batch func(ctx context.Context, tx *sql.Tx, s dialect.Stretch) (int64, error)) error {
 	by, err := e.walkBy(ctx, due, opts)
 	if err != nil {
 		return err
@@ -126,11 +143,7 @@ func (e *Engine) walkPurge(ctx context.Context, due dialect.Due, column string, 
 					return
 				}
 				n, took, err := e.batchTx(ctx, txOpts, opts, func(tx *sql.Tx) (int64, error) {
-					gone, err := dialect.DeleteStretch(ctx, e.d, tx, due, s, column, tenants)
-					if err != nil || gone.Total == 0 {
-						return 0, err
-					}
-					return gone.Total, e.addDeleted(ctx, tx, gone, column, entries)
+					return batch(ctx, tx, s)
 				})
 				if err != nil {
 					errs[w] = err

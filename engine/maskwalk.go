@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+
+	"lethe/dialect"
+)
+
+// masksInPlace says an item changes its rows instead of deleting them: a
+// subject's anonymize stage, or a retention rule's anonymize_after.
+func masksInPlace(it *item) bool {
+	return it.stage == stageAnonymize || it.stage == stageRetentionAnonymize
+}
+
+// walkTenant is one tenant of a walk: its ledger entries and its holds.
+type walkTenant struct {
+	set  *entrySet
+	held heldSet
+}
+
+// walkMask anonymizes the due rows of a masking item stretch by stretch
+// (see walkStretches), several stretches at once. Each stretch is one
+// transaction: its due rows are read with their tenants, and each
+// tenant's are masked (with what they own, for a subject) and recorded
+// in its entries, held subjects skipped and counted. The table's pages
+// are then read and written once for all tenants, in the order they are
+// stored, where one tenant after another, each paging through its rows by
+// the index on the clock, rewrites every page once a tenant and finds
+// owned rows one by one. With a tenant column the rows of the members'
+// tenants are masked; without one (column ""), due.Tenant may name the
+// tenant, and members holds that one tenant.
+func (e *Engine) walkMask(ctx context.Context, it *item, due dialect.Due, column string, members map[string]*walkTenant, planned int64, opts SweepOptions) error {
+	var tenants []string
+	var only *walkTenant
+	if column == "" {
+		if len(members) != 1 {
+			return fmt.Errorf("%s: a walk without a tenant column masks for one tenant, not %d", it.node.name, len(members))
+		}
+	}
+	for t, m := range members {
+		tenants, only = append(tenants, t), m
+	}
+	sort.Strings(tenants)
+	return e.walkStretches(ctx, due, column, tenants, planned, opts, func(ctx context.Context, tx *sql.Tx, s dialect.Stretch) (int64, error) {
+		keys, of, err := dialect.SelectStretch(ctx, e.d, tx, due, s, column, tenants)
+		if err != nil || len(keys) == 0 {
+			return 0, err
+		}
+		// The keys of each tenant, tenants in the order first met.
+		byTenant := map[string][]any{}
+		var order []string
+		for i, k := range keys {
+			t := tenants[0]
+			if of != nil {
+				t = of[i]
+			}
+			if _, ok := byTenant[t]; !ok {
+				order = append(order, t)
+			}
+			byTenant[t] = append(byTenant[t], k)
+		}
+		add := map[int64]int64{}
+		var changed int64
+		for _, t := range order {
+			m := members[t]
+			if column == "" {
+				m = only
+			}
+			if m == nil {
+				// Not a tenant it was given: a bug, or a tenant column the
+				// server returns in another form. Undo the batch.
+				return 0, fmt.Errorf("a batch read rows of a tenant it was not given")
+			}
+			work, skipped := m.held.split(it, byTenant[t])
+			c, err := e.process(ctx, tx, it, t, work, opts.At, nil)
+			if err != nil {
+				return 0, err
+			}
+			for name, n := range c {
+				if n > 0 {
+					add[m.set.ids[name]] += n
+				}
+			}
+			changed += c[it.node.name]
+			if skipped > 0 {
+				if err := e.ledger.Add(ctx, tx, m.set.ids[it.node.name], 0, skipped); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return changed, e.ledger.AddRows(ctx, tx, add)
+	})
+}
