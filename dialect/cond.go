@@ -98,15 +98,30 @@ func CountDue(ctx context.Context, d Dialect, db Querier, q Due) (int64, error) 
 // (NULL). Tenants with no due rows are left out. Where the count must
 // read each due row from the table (a condition on a column no index
 // holds), one grouped count reads each page once, where a count a tenant
-// reads every page once a tenant.
-func CountDueByTenant(ctx context.Context, d Dialect, db Querier, q Due, column string, tenants []string) (map[string]int64, error) {
+// reads every page once a tenant. With scan the server is told to read
+// the table in stored order, not through an index (a hint on MySQL and
+// SQLite; PostgreSQL's planner picks a scan itself when the share is
+// large): given a GROUP BY on the tenant column and an index that leads
+// with it, MariaDB otherwise reads the whole index in tenant order and
+// the table row by row through it, which took it 11 s for 1M rows that
+// a scan reads in 0.5.
+func CountDueByTenant(ctx context.Context, d Dialect, db Querier, q Due, column string, tenants []string, scan bool) (map[string]int64, error) {
 	if len(tenants) == 0 {
 		return nil, fmt.Errorf("count due rows of %s: no tenants given", q.Table)
 	}
 	q.After, q.Tenant = nil, nil
 	a := &args{d: d}
 	col := d.Quote(column)
-	query := "SELECT " + col + ", COUNT(*) FROM " + d.Quote(q.Table) + " WHERE " + q.where(d, a) +
+	from := d.Quote(q.Table)
+	if scan {
+		switch d.Name() {
+		case "mysql":
+			from += " USE INDEX ()"
+		case "sqlite":
+			from += " NOT INDEXED"
+		}
+	}
+	query := "SELECT " + col + ", COUNT(*) FROM " + from + " WHERE " + q.where(d, a) +
 		" AND " + tenantsCondition(d, a, col, tenants) + " GROUP BY " + col
 	rows, err := db.QueryContext(ctx, query, a.list...)
 	if err != nil {

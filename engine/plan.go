@@ -267,7 +267,12 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 		same := byCutoff[c.UnixNano()]
 		for start := 0; start < len(same) && len(same) > 1; start += maxGroup {
 			part := same[start:min(start+maxGroup, len(same))]
-			counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), e.due(it, "", c), it.node.tenant, part)
+			due := e.due(it, "", c)
+			scan, err := e.countByScan(ctx, it, due, part)
+			if err != nil {
+				return nil, err
+			}
+			counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), due, it.node.tenant, part, scan)
 			if err != nil {
 				return nil, err
 			}
@@ -277,6 +282,32 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 		}
 	}
 	return out, nil
+}
+
+// countByScan says whether a count of due rows with conditions besides
+// the clock should read the table in stored order: when the rows before
+// the cutoff, done or not, are a large share of the table (walkShare). An
+// index on the clock finds them, but each must then be read from the
+// table for the other conditions, one by one. Rows already done stay
+// before the cutoff, so in a steady state of daily sweeps they are most
+// of the table. The rows before the cutoff are counted from the index
+// alone.
+func (e *Engine) countByScan(ctx context.Context, it *item, due dialect.Due, tenants []string) (bool, error) {
+	before := due
+	before.Extra = nil
+	counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), before, it.node.tenant, tenants, false)
+	if err != nil {
+		return false, err
+	}
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	total, err := dialect.EstimateRows(ctx, e.d, e.d.DB(), it.node.table)
+	if err != nil {
+		return false, err
+	}
+	return float64(n) >= walkShare*float64(total), nil
 }
 
 // due is the selection of an item's due rows for one tenant.
