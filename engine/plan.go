@@ -293,6 +293,9 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 // of the table. The rows before the cutoff are counted from the index
 // alone.
 func (e *Engine) countByScan(ctx context.Context, it *item, due dialect.Due, tenants []string) (bool, error) {
+	if e.d.Name() == "sqlite" {
+		return true, nil
+	}
 	before := due
 	before.Extra = nil
 	counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), before, it.node.tenant, tenants, false)

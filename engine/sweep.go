@@ -39,6 +39,9 @@ type SweepOptions struct {
 	// adaptive: no batch size was asked for, so batches that can grow do,
 	// keeping each transaction near TargetTx.
 	adaptive bool
+	// noWalks, for tests: no table is walked (see walks), so the paths
+	// that find due rows through an index run.
+	noWalks bool
 	// tableRows holds, for the run, each table's rows as walks reads them
 	// (a count on SQLite), so tenants run one by one read them once.
 	tableRows map[string]int64

@@ -36,6 +36,8 @@ func Run(t *testing.T, h Harness) {
 		{"WalkByIntegerKey", testWalkByIntegerKey},
 		{"WalkByPages", testWalkByPages},
 		{"DistinctValues", testDistinctValues},
+		{"SelectStretch", testSelectStretch},
+		{"CountDueByTenant", testCountDueByTenant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -660,5 +662,87 @@ func testDistinctValues(t *testing.T, h Harness) {
 	exec(t, d, "DELETE FROM events WHERE tenant IS NULL")
 	if got, err := dialect.DistinctValues(ctx, d, d.DB(), "events", "tenant", true); err != nil || !reflect.DeepEqual(got, []string{"acme", "globex"}) {
 		t.Errorf("without NULL: %v, %v", got, err)
+	}
+}
+
+// testSelectStretch reads the due rows of stretches, with their tenants,
+// as a walk that masks rows does.
+func testSelectStretch(t *testing.T, h Harness) {
+	d := h.Open(t)
+	createEvents(t, h, d)
+	// Due and not yet seen: 1 (acme), 4 (no tenant), 8 (globex); 7 (acme)
+	// and 5 (globex) are due but seen.
+	q := dialect.Due{Table: "events", Key: "id", Clock: clock("created_at"), Cutoff: cutoff, Extra: []dialect.Cond{dialect.IsNull("seen_at")}}
+	for _, by := range []dialect.Walk{dialect.ByKey, dialect.ByIntegerKey} {
+		var got []string
+		s := dialect.FirstStretch(by)
+		for !s.Last {
+			var err error
+			if s, err = dialect.NextStretch(ctx, d, d.DB(), "events", "id", s, 3); err != nil {
+				t.Fatal(err)
+			}
+			keys, tenants, err := dialect.SelectStretch(ctx, d, d.DB(), q, s, "tenant", []string{"acme", ""})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) != len(tenants) {
+				t.Fatalf("%d keys, %d tenants", len(keys), len(tenants))
+			}
+			for i, k := range keys {
+				got = append(got, fmt.Sprintf("%v:%s", k, tenants[i]))
+			}
+		}
+		if want := []string{"1:acme", "4:"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("walk %v: read %v, want %v", by, got, want)
+		}
+	}
+	// Without a tenant column no tenants come back; q.Tenant scopes.
+	q.Tenant = &dialect.Tenant{Column: "tenant", Value: "globex"}
+	keys, tenants, err := dialect.SelectStretch(ctx, d, d.DB(), q, dialect.Stretch{Last: true}, "", nil)
+	if err != nil || fmt.Sprint(keys) != "[8]" || tenants != nil {
+		t.Errorf("globex: %v, %v, %v; want [8], no tenants", keys, tenants, err)
+	}
+	if _, _, err := dialect.SelectStretch(ctx, d, d.DB(), q, dialect.Stretch{Last: true}, "tenant", nil); err == nil {
+		t.Error("a tenant column without tenants: no error")
+	}
+	if pages, err := dialect.WalksPages(ctx, d, d.DB()); err != nil || !pages {
+		return
+	}
+	q.Tenant = nil
+	s, err := dialect.NextStretch(ctx, d, d.DB(), "events", "id", dialect.FirstStretch(dialect.ByPages), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, tenants, err = dialect.SelectStretch(ctx, d, d.DB(), q, s, "tenant", []string{"globex", "acme"})
+	if err != nil || len(keys) != 2 || fmt.Sprint(tenants) != "[acme globex]" && fmt.Sprint(tenants) != "[globex acme]" {
+		t.Errorf("first page: %v, %v, %v; want 1 (acme) and 8 (globex)", keys, tenants, err)
+	}
+}
+
+// testCountDueByTenant counts due rows of several tenants in one
+// statement, read through an index or by a scan of the table alike.
+func testCountDueByTenant(t *testing.T, h Harness) {
+	d := h.Open(t)
+	createEvents(t, h, d)
+	exec(t, d, "CREATE INDEX events_tenant_created ON events (tenant, created_at)")
+	q := dialect.Due{Table: "events", Key: "id", Clock: clock("created_at"), Cutoff: cutoff,
+		Tenant: &dialect.Tenant{Column: "tenant", Value: "acme"}} // ignored
+	seen := q
+	seen.Extra = []dialect.Cond{dialect.IsNull("seen_at")}
+	for _, tc := range []struct {
+		q       dialect.Due
+		tenants []string
+		want    map[string]int64
+	}{
+		{q, []string{"acme", "", "globex"}, map[string]int64{"acme": 2, "": 1, "globex": 2}},
+		{q, []string{"globex"}, map[string]int64{"globex": 2}},
+		{seen, []string{"acme", "", "globex", "initech"}, map[string]int64{"acme": 1, "": 1, "globex": 1}},
+	} {
+		for _, scan := range []bool{false, true} {
+			got, err := dialect.CountDueByTenant(ctx, d, d.DB(), tc.q, "tenant", tc.tenants, scan)
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("tenants %q, scan %v: %v, %v; want %v", tc.tenants, scan, got, err, tc.want)
+			}
+		}
 	}
 }
