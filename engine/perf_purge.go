@@ -36,14 +36,15 @@ const (
 	maxStretchPages = 2000
 )
 
-// walkShare is the share of a table from which a purge reads the whole
-// table in stored order instead of finding each due row through an index
+// walkShare is the share of a table from which a purge or an
+// anonymization reads the whole table in stored order instead of finding each due row through an index
 // on the clock: an index finds a row at the cost of reading several in
 // order, so below it the index wins.
 const walkShare = 0.05
 
-// walks says whether a plain purge of due rows (in all, over the tenants
-// it runs for) walks the table (see dialect.Stretch). A table without an
+// walks says whether a plain purge or a masking of due rows (in all, over
+// the tenants it runs for) walks the table (see dialect.Stretch and
+// walkMask). A table without an
 // index on the clock (behind the tenant column, where there is one) is
 // always walked: batches that ask for due rows would each scan it.
 func (e *Engine) walks(ctx context.Context, it *item, due int64, opts SweepOptions) (bool, error) {
