@@ -241,11 +241,11 @@ func DeleteStretch(ctx context.Context, d Dialect, db Querier, q Due, s Stretch,
 }
 
 // SelectStretch returns the keys of q's due rows (q.After is ignored)
-// within the stretch, in key order (in page order on a walk by pages). With a tenant column it returns only
-// rows of the given tenants ("" stands for NULL), and each row's tenant
-// beside its key; without one, tenants of the result is nil. It is how a
-// walk that changes rows instead of deleting them (anonymization) reads
-// a stretch.
+// within the stretch, in key order (in page order on a walk by pages).
+// With a tenant column it returns only rows of the given tenants (""
+// stands for NULL), and each row's tenant beside its key; without one,
+// tenants of the result is nil. It is how a walk that changes rows
+// instead of deleting them (anonymization) reads a stretch.
 func SelectStretch(ctx context.Context, d Dialect, db Querier, q Due, s Stretch, column string, tenants []string) ([]any, []string, error) {
 	if q.Clock.IsZero() {
 		return nil, nil, fmt.Errorf("select due rows of %s: no clock", q.Table)

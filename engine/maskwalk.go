@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 
 	"lethe/dialect"
@@ -33,23 +34,27 @@ type walkTenant struct {
 // tenants are masked; without one (column ""), due.Tenant may name the
 // tenant, and members holds that one tenant.
 func (e *Engine) walkMask(ctx context.Context, it *item, due dialect.Due, column string, members map[string]*walkTenant, planned int64, opts SweepOptions) error {
-	var tenants []string
-	var only *walkTenant
-	if column == "" {
-		if len(members) != 1 {
-			return fmt.Errorf("%s: a walk without a tenant column masks for one tenant, not %d", it.node.name, len(members))
-		}
+	if column == "" && len(members) != 1 {
+		return fmt.Errorf("%s: a walk without a tenant column masks for one tenant, not %d", it.node.name, len(members))
 	}
-	for t, m := range members {
-		tenants, only = append(tenants, t), m
+	var tenants []string
+	for t := range members {
+		tenants = append(tenants, t)
 	}
 	sort.Strings(tenants)
+	if e.keepsDigests(it) {
+		// Two walkers could each wait for the other's digest on the
+		// suppression list (two people who share two addresses, met in
+		// opposite orders), which a server ends by failing one batch.
+		opts.Walkers = 1
+	}
 	return e.walkStretches(ctx, due, column, tenants, planned, opts, func(ctx context.Context, tx *sql.Tx, s dialect.Stretch) (int64, error) {
 		keys, of, err := dialect.SelectStretch(ctx, e.d, tx, due, s, column, tenants)
 		if err != nil || len(keys) == 0 {
 			return 0, err
 		}
-		// The keys of each tenant, tenants in the order first met.
+		// The keys of each tenant, tenants in the order first met; without
+		// a tenant column all are the one member's.
 		byTenant := map[string][]any{}
 		var order []string
 		for i, k := range keys {
@@ -62,13 +67,10 @@ func (e *Engine) walkMask(ctx context.Context, it *item, due dialect.Due, column
 			}
 			byTenant[t] = append(byTenant[t], k)
 		}
-		add := map[int64]int64{}
+		add, held := map[int64]int64{}, map[int64]int64{}
 		var changed int64
 		for _, t := range order {
 			m := members[t]
-			if column == "" {
-				m = only
-			}
 			if m == nil {
 				// Not a tenant it was given: a bug, or a tenant column the
 				// server returns in another form. Undo the batch.
@@ -86,11 +88,41 @@ func (e *Engine) walkMask(ctx context.Context, it *item, due dialect.Due, column
 			}
 			changed += c[it.node.name]
 			if skipped > 0 {
-				if err := e.ledger.Add(ctx, tx, m.set.ids[it.node.name], 0, skipped); err != nil {
-					return 0, err
-				}
+				held[m.set.ids[it.node.name]] += skipped
 			}
 		}
-		return changed, e.ledger.AddRows(ctx, tx, add)
+		if len(held) == 0 {
+			return changed, e.ledger.AddRows(ctx, tx, add)
+		}
+		// Entries one by one, in the order of their ids, as AddRows locks
+		// them: walkers that lock entries in different orders could each
+		// wait for the other.
+		var ids []int64
+		for id := range add {
+			ids = append(ids, id)
+		}
+		for id := range held {
+			if _, ok := add[id]; !ok {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if err := e.ledger.Add(ctx, tx, id, add[id], held[id]); err != nil {
+				return 0, err
+			}
+		}
+		return changed, nil
 	})
+}
+
+// keepsDigests says whether masking an item adds digests to the
+// suppression list: it, or a dataset it masks, keeps suppressed fields.
+func (e *Engine) keepsDigests(it *item) bool {
+	for _, name := range e.touched(it) {
+		if n := e.nodeNamed(name); n != nil && len(n.suppress) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -37,16 +37,16 @@ const (
 )
 
 // walkShare is the share of a table from which a purge or an
-// anonymization reads the whole table in stored order instead of finding each due row through an index
-// on the clock: an index finds a row at the cost of reading several in
-// order, so below it the index wins.
+// anonymization reads the whole table in stored order instead of finding
+// each due row through an index on the clock: an index finds a row at the
+// cost of reading several in order, so below it the index wins.
 const walkShare = 0.05
 
 // walks says whether a plain purge or a masking of due rows (in all, over
 // the tenants it runs for) walks the table (see dialect.Stretch and
-// walkMask). A table without an
-// index on the clock (behind the tenant column, where there is one) is
-// always walked: batches that ask for due rows would each scan it.
+// walkMask). A table without an index on the clock (behind the tenant
+// column, where there is one) is always walked: batches that ask for due
+// rows would each scan it.
 func (e *Engine) walks(ctx context.Context, it *item, due int64, opts SweepOptions) (bool, error) {
 	if opts.noWalks {
 		return false, nil
