@@ -239,14 +239,17 @@ func (e *Engine) planRow(ctx context.Context, it *item, tenant string, view *let
 }
 
 // countTogether counts the due rows of an item's tenants that share a
-// cutoff in one statement (dialect.CountDueByTenant), where a count must
-// read each due row from the table: conditions besides the clock (a
-// stamp not yet set) that the index on the clock cannot answer. Counted
+// cutoff in one statement (dialect.CountDueByTenant). Where a count must
+// read each due row from the table (conditions besides the clock, such as
+// a stamp not yet set, that the index on the clock cannot answer), counted
 // a tenant at a time, 20 tenants of 1M people took MariaDB 10.5 s, each
-// count reading every page of the table; grouped, one read. It returns
-// the count of each tenant it counted; the others are counted alone.
+// count reading every page of the table; grouped, one read. Where the
+// index answers, one statement still saves a round trip a tenant, and
+// PostgreSQL reads the index with parallel workers: 79 ms for 20 tenants
+// of 2M rows, against 5 to 7 ms for each alone. It returns the count of
+// each tenant it counted; the others are counted alone.
 func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, views map[string]*lethe.Policy, at time.Time) (map[string]int64, error) {
-	if it.node.tenant == "" || it.checkDone || len(it.extra) == 0 || len(tenants) < 2 {
+	if it.node.tenant == "" || it.checkDone || len(tenants) < 2 {
 		return nil, nil
 	}
 	byCutoff := map[int64][]string{}
@@ -268,9 +271,12 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 		for start := 0; start < len(same) && len(same) > 1; start += maxGroup {
 			part := same[start:min(start+maxGroup, len(same))]
 			due := e.due(it, "", c)
-			scan, err := e.countByScan(ctx, it, due, part)
-			if err != nil {
-				return nil, err
+			var scan bool
+			if len(it.extra) > 0 {
+				var err error
+				if scan, err = e.countByScan(ctx, it, due, part); err != nil {
+					return nil, err
+				}
 			}
 			counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), due, it.node.tenant, part, scan)
 			if err != nil {

@@ -30,8 +30,9 @@ func (e *Engine) walkers(opts SweepOptions) int {
 }
 
 // stretches hands out the stretches of one walk, in order, to its
-// walkers, and ends the walk early once it has deleted the rows the plan
-// counted and no due row lies further on (dialect.DueBeyond).
+// walkers, and ends the walk early once it has deleted (or masked) the
+// rows the plan counted and, on a walk by key, no due row lies further on
+// (dialect.DueBeyond).
 type stretches struct {
 	mu      sync.Mutex
 	last    dialect.Stretch
@@ -39,6 +40,7 @@ type stretches struct {
 	planned int64 // due rows the plan counted; 0 when not known
 	deleted int64 // rows the walk's committed batches deleted
 	looked  int64 // deleted when DueBeyond last found more
+	pages   bool  // a walk by pages (see next)
 }
 
 // next returns the stretch after the last one handed out, of size keys
@@ -50,6 +52,17 @@ func (c *stretches) next(ctx context.Context, e *Engine, due dialect.Due, column
 		return dialect.Stretch{}, false, nil
 	}
 	if c.planned > 0 && c.deleted >= c.planned && c.deleted > c.looked && c.last.To != nil {
+		if c.pages {
+			// A walk by pages cannot look further on through the indexes
+			// (see dialect.DueBeyond): it ends once it has changed every
+			// row the plan counted, instead of reading the rest of the
+			// table (110 ms of a 1.4 s purge of 1M rows of 2M on
+			// PostgreSQL). A row that became due after the plan, written
+			// with an old clock while the walk ran, is left to the next
+			// sweep.
+			c.done = true
+			return dialect.Stretch{}, false, nil
+		}
 		more, err := dialect.DueBeyond(ctx, e.d, e.d.DB(), due, c.last, column, tenants)
 		if err != nil {
 			return c.last, false, err
@@ -115,7 +128,7 @@ func (e *Engine) walkStretches(ctx context.Context, due dialect.Due, column stri
 	if e.d.Name() == "mysql" {
 		txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
-	cursor := &stretches{last: dialect.FirstStretch(by), planned: planned}
+	cursor := &stretches{last: dialect.FirstStretch(by), planned: planned, pages: by == dialect.ByPages}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
