@@ -128,3 +128,53 @@ func TestWalkEndsAfterPlannedRows(t *testing.T) {
 		}
 	})
 }
+
+// TestAdaptiveWalkEndsAfterPlannedRows: a walk with batches sized by time
+// (by pages on PostgreSQL, which cannot look further on through its
+// indexes) ends with the batch that deletes the last row the plan
+// counted, instead of reading the rest of the table for nothing.
+func TestAdaptiveWalkEndsAfterPlannedRows(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		f := newFixture(t, h)
+		// 20,000 invitations, the first 8,000 expired long ago.
+		var values []string
+		var args []any
+		for i := 1; i <= 20000; i++ {
+			expires := "2024-03-20 00:00:00"
+			if i <= 8000 {
+				expires = "2023-06-01 00:00:00"
+			}
+			values = append(values, "(?, ?, ?, ?)")
+			args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
+			if len(values) == 500 {
+				f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
+				values, args = nil, nil
+			}
+		}
+		if h.Name == "postgres" {
+			f.exec("ANALYZE invitations")
+		}
+		var batches []int64
+		res := f.sweep(SweepOptions{Confirm: true, Walkers: 1, Only: "invitations", OnBatch: func(n int64, _ time.Duration) {
+			batches = append(batches, n)
+		}})
+		var deleted, sum int64
+		for _, e := range res.Entries {
+			if e.Dataset == "invitations" {
+				deleted += e.Rows
+			}
+		}
+		for _, n := range batches {
+			sum += n
+		}
+		if deleted != 8000 || sum != 8000 {
+			t.Errorf("ledger: %d rows deleted, batches %d; want 8000", deleted, sum)
+		}
+		if len(batches) == 0 || batches[len(batches)-1] == 0 {
+			t.Errorf("batches = %v: the walk went on past the last due row", batches)
+		}
+		if left := f.rows("SELECT COUNT(*) FROM invitations WHERE expires_at < '2024-01-01'"); !reflect.DeepEqual(left, []string{"0"}) {
+			t.Errorf("due rows left: %v", left)
+		}
+	})
+}
