@@ -46,8 +46,15 @@ const walkShare = 0.05
 // the tenants it runs for) walks the table (see dialect.Stretch and
 // walkMask). A table without an index on the clock (behind the tenant
 // column, where there is one) is always walked: batches that ask for due
-// rows would each scan it.
-func (e *Engine) walks(ctx context.Context, it *item, due int64, opts SweepOptions) (bool, error) {
+// rows would each scan it. before is the rows before the cutoff, done or
+// not, where the plan counted them (0 otherwise): for an item with
+// conditions besides the clock (a stamp not yet set), batches that find
+// due rows through the index on the clock read each of those rows from
+// the table, so it is their share, not the due rows', that decides. In
+// a steady state of daily sweeps most of a table lies before the cutoff,
+// already anonymized: 10,000 people due of 1M, 490,000 anonymized before,
+// took MariaDB 11.4 s tenant by tenant through the index.
+func (e *Engine) walks(ctx context.Context, it *item, due, before int64, opts SweepOptions) (bool, error) {
 	if opts.noWalks {
 		return false, nil
 	}
@@ -74,7 +81,7 @@ func (e *Engine) walks(ctx context.Context, it *item, due int64, opts SweepOptio
 			opts.tableRows[it.node.table] = total
 		}
 	}
-	return float64(due) >= walkShare*float64(total), nil
+	return float64(max(due, before)) >= walkShare*float64(total), nil
 }
 
 // purgeDue deletes an item's due rows for one tenant (or a table without
@@ -187,7 +194,7 @@ func (e *Engine) purgeGroups(ctx context.Context, plan []PlanRow, opts SweepOpti
 		for _, i := range part {
 			due += plan[i].Rows
 		}
-		walk, err := e.walks(ctx, plan[part[0]].item, due, opts)
+		walk, err := e.walks(ctx, plan[part[0]].item, due, 0, opts)
 		if err != nil {
 			return nil, err
 		}

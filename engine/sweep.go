@@ -295,6 +295,13 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		}
 		return e.sealEntries(ctx, set)
 	}
+	if r.Rows == 0 && r.Held == 0 && !it.archive {
+		// The plan found nothing due: no page need look. One would read
+		// every row before the cutoff that an earlier run stamped, to find
+		// none (2.2 s of a sweep of 1M people on SQLite with nothing due).
+		// A row that became due since the plan is left to the next sweep.
+		return e.sealEntries(ctx, set)
+	}
 	var arch *archive
 	if it.archive {
 		if arch, err = e.openArchive(runID, r, opts.At); err != nil {
@@ -305,7 +312,7 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 	due := e.due(it, r.Tenant, *r.Cutoff)
 	due.Limit = opts.Batch
 	if e.plainPurge(it, arch) {
-		walk, err := e.walks(ctx, it, r.Rows, opts)
+		walk, err := e.walks(ctx, it, r.Rows, 0, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +322,7 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		return e.sealEntries(ctx, set)
 	}
 	if masksInPlace(it) {
-		walk, err := e.walks(ctx, it, r.Rows, opts)
+		walk, err := e.walks(ctx, it, r.Rows, r.before, opts)
 		if err != nil {
 			return nil, err
 		}

@@ -33,11 +33,12 @@ func (e *Engine) maskGroups(ctx context.Context, plan []PlanRow, opts SweepOptio
 		return masksInPlace(r.item) && r.item.node.tenant != ""
 	}) {
 		it := plan[part[0]].item
-		var due int64
+		var due, before int64
 		for _, i := range part {
 			due += plan[i].Rows
+			before += plan[i].before
 		}
-		walk, err := e.walks(ctx, it, due, opts)
+		walk, err := e.walks(ctx, it, due, before, opts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -86,7 +87,9 @@ func (e *Engine) runMaskGroup(ctx context.Context, plan []PlanRow, group []int, 
 		if it.holdable && (held.tenant != nil || len(held.subjects[it.node.name]) > 0) {
 			continue
 		}
-		members = append(members, &roundMember{row: i, tenant: plan[i].Tenant, active: true})
+		// A tenant the plan found nothing due for takes no pages (see
+		// runItem), but its entries are opened and sealed with the others.
+		members = append(members, &roundMember{row: i, tenant: plan[i].Tenant, active: plan[i].Rows > 0})
 	}
 	if len(members) < 2 {
 		return nil, nil
