@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"lethe/dialect"
@@ -140,6 +141,9 @@ func (e *Engine) runMaskGroup(ctx context.Context, plan []PlanRow, group []int, 
 // member whose bounded pages end leaves the rounds with tail set when
 // there are others.
 func (e *Engine) rounds(ctx context.Context, it *item, members []*roundMember, limit int, opts SweepOptions) error {
+	if !slices.ContainsFunc(members, func(m *roundMember) bool { return m.active }) {
+		return nil
+	}
 	start := time.Now()
 	var done int64
 	for {
