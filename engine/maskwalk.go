@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"sort"
 
 	"lethe/dialect"
 )
@@ -41,7 +40,7 @@ func (e *Engine) walkMask(ctx context.Context, it *item, due dialect.Due, column
 	for t := range members {
 		tenants = append(tenants, t)
 	}
-	sort.Strings(tenants)
+	slices.Sort(tenants)
 	if e.keepsDigests(it) {
 		// Two walkers could each wait for the other's digest on the
 		// suppression list (two people who share two addresses, met in

@@ -12,8 +12,9 @@ import (
 
 // maskGroups finds the plan rows of one masking item (masksInPlace), for
 // every tenant (opts.Tenant nil), with the same cutoff, to run together.
-// When their due rows together are enough of the table that it is walked
-// (walks), a group runs in one walk over all its tenants (runGroup); it
+// When their due rows, or their rows before the cutoff, together are
+// enough of the table that it is walked (walks), a group runs in one walk
+// over all its tenants (runGroup); it
 // is returned in walked. Else, on SQLite, a subject's anonymize group
 // runs in tenant rounds (runMaskGroup), returned in rounds. Both by the
 // index of the group's first row.
