@@ -453,9 +453,16 @@ func (e *Engine) process(ctx context.Context, tx *sql.Tx, it *item, tenant strin
 		if it.stamp != "" {
 			set = append(set, lethe.Assignment{Column: it.stamp, Value: dialect.TimeArg(e.d, at, e.policy.Timezone)})
 		}
-		changed, err := dialect.UpdateByKeys(ctx, e.d, tx, n.table, n.key, keys, set, n.tenantFilter(tenant))
-		c[n.name] = changed
-		return c, err
+		// In chunks: a batch grown by time, or a stretch of pages, may hold
+		// more keys than a statement binds.
+		for start := 0; start < len(keys); start += chunk {
+			changed, err := dialect.UpdateByKeys(ctx, e.d, tx, n.table, n.key, keys[start:min(start+chunk, len(keys))], set, n.tenantFilter(tenant))
+			c[n.name] += changed
+			if err != nil {
+				return c, err
+			}
+		}
+		return c, nil
 	case stageAnonymize, stageRetentionAnonymize:
 		return c, e.anonymize(ctx, tx, n, tenant, keys, it.stamp, at, it.stage == stageAnonymize, c)
 	case stageDelete:

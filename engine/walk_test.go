@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"database/sql"
 	"fmt"
 	"reflect"
 	"strings"
@@ -175,6 +176,41 @@ func TestAdaptiveWalkEndsAfterPlannedRows(t *testing.T) {
 		}
 		if left := f.rows("SELECT COUNT(*) FROM invitations WHERE expires_at < '2024-01-01'"); !reflect.DeepEqual(left, []string{"0"}) {
 			t.Errorf("due rows left: %v", left)
+		}
+	})
+}
+
+// TestDeactivateBindsInChunks: a deactivation batch may hold more keys
+// than one statement binds (a batch grown by time, or a stretch of
+// pages on PostgreSQL); its UPDATE goes in chunks.
+func TestDeactivateBindsInChunks(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		f := newFixture(t, h)
+		f.populate()
+		var it *item
+		for _, i := range f.e.items() {
+			if i.stage == stageDeactivate {
+				it = i
+			}
+		}
+		if it == nil {
+			t.Fatal("the spec policy has no deactivation")
+		}
+		// 70,000 keys: more than SQLite (32,766) or PostgreSQL and MySQL
+		// (65,535) bind in one statement; 1 and 2 exist.
+		keys := make([]any, 70000)
+		for i := range keys {
+			keys[i] = int64(i + 1)
+		}
+		err := f.e.inTx(ctx, func(tx *sql.Tx) error {
+			c, err := f.e.process(ctx, tx, it, "acme", keys, runAt, nil)
+			if err == nil && c[it.node.name] == 0 {
+				err = fmt.Errorf("no row deactivated")
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	})
 }
