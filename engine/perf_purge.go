@@ -36,15 +36,15 @@ const (
 	maxStretchPages = 2000
 )
 
-// walkShare is the share of a table from which a purge or an
-// anonymization reads the whole table in stored order instead of finding
+// walkShare is the share of a table from which a purge, an anonymization
+// or a deactivation reads the whole table in stored order instead of finding
 // each due row through an index on the clock: an index finds a row at the
 // cost of reading several in order, so below it the index wins.
 const walkShare = 0.05
 
-// walks says whether a plain purge or a masking of due rows (in all, over
-// the tenants it runs for) walks the table (see dialect.Stretch and
-// walkMask). A table without an index on the clock (behind the tenant
+// walks says whether a plain purge or a change in place of due rows (in
+// all, over the tenants it runs for) walks the table (see dialect.Stretch
+// and walkInPlace). A table without an index on the clock (behind the tenant
 // column, where there is one) is always walked: batches that ask for due
 // rows would each scan it. before is the rows before the cutoff, done or
 // not, where the plan counted them (0 otherwise): for an item with
@@ -244,9 +244,9 @@ func groupByCutoff(plan []PlanRow, keep func(PlanRow) bool) [][]int {
 	return parts
 }
 
-// runGroup runs a group of plan rows (see purgeGroups and maskGroups) in
-// one walk of the table over all their tenants: a purge (walkPurge) or a
-// masking (walkMask). A tenant on hold is left out, to run on its own
+// runGroup runs a group of plan rows (see purgeGroups and inPlaceGroups)
+// in one walk of the table over all their tenants: a purge (walkPurge) or
+// a change in place (walkInPlace). A tenant on hold is left out, to run on its own
 // later, as is the whole group when fewer than two tenants remain. It
 // returns the sealed entries of each plan row it ran, by index: one entry
 // a tenant and dataset, opened before the first batch and sealed after the
@@ -284,12 +284,12 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 	due := e.due(it, "", *first.Cutoff)
 	due.Tenant = nil
 	due.Limit = opts.Batch
-	if masksInPlace(it) {
+	if changesInPlace(it) {
 		byTenant := map[string]*walkTenant{}
 		for j, t := range tenants {
 			byTenant[t] = &walkTenant{set: sets[j], held: helds[j]}
 		}
-		err = e.walkMask(ctx, it, due, it.node.tenant, byTenant, planned, opts)
+		err = e.walkInPlace(ctx, it, due, it.node.tenant, byTenant, planned, opts)
 	} else {
 		entry := map[string]int64{}
 		for j, t := range tenants {

@@ -92,7 +92,7 @@ func (e *Engine) Sweep(ctx context.Context, opts SweepOptions) (*SweepResult, er
 	if err != nil {
 		return res, err
 	}
-	walked, rounds, err := e.maskGroups(ctx, plan, opts)
+	walked, rounds, err := e.inPlaceGroups(ctx, plan, opts)
 	if err != nil {
 		return res, err
 	}
@@ -321,14 +321,14 @@ func (e *Engine) runItem(ctx context.Context, r PlanRow, runID string, opts Swee
 		}
 		return e.sealEntries(ctx, set)
 	}
-	if masksInPlace(it) {
+	if changesInPlace(it) {
 		walk, err := e.walks(ctx, it, r.Rows, r.before, opts)
 		if err != nil {
 			return nil, err
 		}
 		if walk {
 			members := map[string]*walkTenant{r.Tenant: {set: set, held: held}}
-			if err := e.walkMask(ctx, it, due, "", members, r.Rows, opts); err != nil {
+			if err := e.walkInPlace(ctx, it, due, "", members, r.Rows, opts); err != nil {
 				return nil, err
 			}
 			return e.sealEntries(ctx, set)

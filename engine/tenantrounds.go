@@ -10,11 +10,11 @@ import (
 	"lethe/ledger"
 )
 
-// maskGroups finds the plan rows of one masking item (masksInPlace), for
-// every tenant (opts.Tenant nil), with the same cutoff, to run together.
-// When their due rows, or their rows before the cutoff, together are
-// enough of the table that it is walked (walks), a group runs in one walk
-// over all its tenants (runGroup); it
+// inPlaceGroups finds the plan rows of one item that changes its rows in
+// place (changesInPlace), for every tenant (opts.Tenant nil), with the
+// same cutoff, to run together. When their due rows, or their rows before
+// the cutoff, together are enough of the table that it is walked
+// (walks), a group runs in one walk over all its tenants (runGroup); it
 // is returned in walked. Else, on SQLite, a subject's anonymize group
 // runs in tenant rounds (runMaskGroup), returned in rounds. Both by the
 // index of the group's first row.
@@ -26,13 +26,13 @@ import (
 // anonymize bench from 3.7 s to 2.3 s there, while on PostgreSQL (2.7 s
 // to 7.1 s) and MariaDB (4.2 s to 6.0 s) their many small statements cost
 // more than the pages they save.
-func (e *Engine) maskGroups(ctx context.Context, plan []PlanRow, opts SweepOptions) (walked, rounds map[int][]int, err error) {
+func (e *Engine) inPlaceGroups(ctx context.Context, plan []PlanRow, opts SweepOptions) (walked, rounds map[int][]int, err error) {
 	if opts.Tenant != nil {
 		return nil, nil, nil
 	}
 	walked, rounds = map[int][]int{}, map[int][]int{}
 	for _, part := range groupByCutoff(plan, func(r PlanRow) bool {
-		return masksInPlace(r.item) && r.item.node.tenant != ""
+		return changesInPlace(r.item) && r.item.node.tenant != ""
 	}) {
 		it := plan[part[0]].item
 		var due, before int64
@@ -70,7 +70,7 @@ type roundMember struct {
 }
 
 // runMaskGroup anonymizes the due rows of a group of plan rows (see
-// maskGroups) in rounds: each transaction takes one page of every tenant
+// inPlaceGroups) in rounds: each transaction takes one page of every tenant
 // still with due rows, each page selected, masked and recorded exactly as
 // runItem does for the tenant alone. A table's tenants share its pages, so
 // a sweep of one tenant after another rewrites every page once per tenant;

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lethe/dialect/dialecttest"
+	"lethe/policy"
 )
 
 // TestWalkersPurgeExactly: a purge of most of a table walks it, two
@@ -211,6 +212,82 @@ func TestDeactivateBindsInChunks(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestDeactivationWalks: a deactivation of most of a table, on a clock of
+// two columns (last sign-in, else creation), walks it over all tenants
+// and ends exactly as the sweep tenant after tenant through the index.
+func TestDeactivationWalks(t *testing.T) {
+	const policyText = `version: 1
+tenant_column: tenant_id
+subjects:
+  account:
+    table: accounts
+    key: id
+    fields: {email: email}
+    lifecycle:
+      deactivate:
+        after: 90 days
+        since: [last_login_at, created_at]
+        set: {active: false}
+        stamp: deactivated_at
+`
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		var dumps [][]string
+		for _, noWalks := range []bool{false, true} {
+			d := h.Open(t)
+			dialecttest.Exec(t, d, `CREATE TABLE accounts (id BIGINT NOT NULL PRIMARY KEY, tenant_id VARCHAR(20), email VARCHAR(100), active BOOLEAN NOT NULL,
+				last_login_at `+h.Timestamp+`, created_at `+h.Timestamp+` NOT NULL, deactivated_at `+h.Timestamp+`)`)
+			dialecttest.Exec(t, d, `CREATE INDEX accounts_tenant_login ON accounts (tenant_id, last_login_at)`)
+			// 300 accounts of three tenants: those with n%4 = 0 signed in
+			// lately, n%4 = 1 never signed in and were created lately; the
+			// others are inactive: 150, 50 of each tenant.
+			var values []string
+			var args []any
+			for i := 1; i <= 300; i++ {
+				var login any = "2023-06-01 00:00:00"
+				created := "2023-01-01 00:00:00"
+				switch i % 4 {
+				case 0:
+					login = "2024-03-20 00:00:00"
+				case 1:
+					login, created = nil, "2024-03-10 00:00:00"
+				}
+				values = append(values, "(?, ?, ?, ?, ?, ?)")
+				args = append(args, i, fmt.Sprintf("t%d", i%3), fmt.Sprintf("a%d@example.com", i), true, login, created)
+			}
+			dialecttest.Exec(t, d, "INSERT INTO accounts (id, tenant_id, email, active, last_login_at, created_at) VALUES "+strings.Join(values, ", "), args...)
+			p, err := policy.Load("deactivate.yaml", []byte(policyText))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := New(ctx, p, d, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.Sweep(ctx, SweepOptions{At: runAt, Confirm: true, Batch: 20, noWalks: noWalks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := perTenant(res), []string{"t0 account 50", "t1 account 50", "t2 account 50"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("walks %v: ledger rows = %v, want %v", !noWalks, got, want)
+			}
+			dump := dialecttest.Rows(t, d, "SELECT id, CASE WHEN active THEN 1 ELSE 0 END, deactivated_at FROM accounts ORDER BY id")
+			var inactive int
+			for _, r := range dump {
+				if strings.Contains(r, "|0|") {
+					inactive++
+				}
+			}
+			if inactive != 150 {
+				t.Errorf("walks %v: %d accounts deactivated, want 150", !noWalks, inactive)
+			}
+			dumps = append(dumps, dump)
+		}
+		if !reflect.DeepEqual(dumps[0], dumps[1]) {
+			t.Errorf("the walk ends differently from the sweep tenant after tenant")
 		}
 	})
 }

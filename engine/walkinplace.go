@@ -9,10 +9,15 @@ import (
 	"lethe/dialect"
 )
 
-// masksInPlace says an item changes its rows instead of deleting them: a
-// subject's anonymize stage, or a retention rule's anonymize_after.
-func masksInPlace(it *item) bool {
-	return it.stage == stageAnonymize || it.stage == stageRetentionAnonymize
+// changesInPlace says an item changes its rows instead of deleting them: a
+// subject's deactivate and anonymize stages, or a retention rule's
+// anonymize_after.
+func changesInPlace(it *item) bool {
+	switch it.stage {
+	case stageDeactivate, stageAnonymize, stageRetentionAnonymize:
+		return true
+	}
+	return false
 }
 
 // walkTenant is one tenant of a walk: its ledger entries and its holds.
@@ -21,18 +26,20 @@ type walkTenant struct {
 	held heldSet
 }
 
-// walkMask anonymizes the due rows of a masking item stretch by stretch
-// (see walkStretches), several stretches at once. Each stretch is one
+// walkInPlace deactivates or anonymizes the due rows of an item that
+// changes them in place (changesInPlace) stretch by stretch (see
+// walkStretches), several stretches at once. Each stretch is one
 // transaction: its due rows are read with their tenants, and each
-// tenant's are masked (with what they own, for a subject) and recorded
-// in its entries, held subjects skipped and counted. The table's pages
+// tenant's are changed (masked with what they own, for a subject's
+// anonymization) and recorded in its entries, held subjects skipped and
+// counted. The table's pages
 // are then read and written once for all tenants, in the order they are
 // stored, where one tenant after another, each paging through its rows by
 // the index on the clock, rewrites every page once a tenant and finds
 // owned rows one by one. With a tenant column the rows of the members'
 // tenants are masked; without one (column ""), due.Tenant may name the
 // tenant, and members holds that one tenant.
-func (e *Engine) walkMask(ctx context.Context, it *item, due dialect.Due, column string, members map[string]*walkTenant, planned int64, opts SweepOptions) error {
+func (e *Engine) walkInPlace(ctx context.Context, it *item, due dialect.Due, column string, members map[string]*walkTenant, planned int64, opts SweepOptions) error {
 	if column == "" && len(members) != 1 {
 		return fmt.Errorf("%s: a walk without a tenant column masks for one tenant, not %d", it.node.name, len(members))
 	}
@@ -115,9 +122,13 @@ func (e *Engine) walkMask(ctx context.Context, it *item, due dialect.Due, column
 	})
 }
 
-// keepsDigests says whether masking an item adds digests to the
-// suppression list: it, or a dataset it masks, keeps suppressed fields.
+// keepsDigests says whether an item adds digests to the suppression
+// list: it masks, and its dataset, or one it masks, keeps suppressed
+// fields.
 func (e *Engine) keepsDigests(it *item) bool {
+	if it.stage == stageDeactivate {
+		return false
+	}
 	for _, name := range e.touched(it) {
 		if n := e.nodeNamed(name); n != nil && len(n.suppress) > 0 {
 			return true
