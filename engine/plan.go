@@ -302,15 +302,22 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 // table for the other conditions, one by one. Rows already done stay
 // before the cutoff, so in a steady state of daily sweeps they are most
 // of the table. The rows before the cutoff are counted from the index
-// alone. SQLite always scans: its clock condition reads each text time
-// through strftime, so the count from the index would itself read every
-// entry, as dear as the scan.
+// alone: by the clock's first column, the one an index on the clock
+// holds. A clock that falls back to a second column (last sign-in, else
+// creation) would read every row the first leaves NULL, and then every
+// row of the tenant, from the table: 11.5 s for 1M accounts on MariaDB.
+// SQLite always scans: its clock condition reads each text time through
+// strftime, so the count from the index would itself read every entry,
+// as dear as the scan.
 func (e *Engine) countByScan(ctx context.Context, it *item, due dialect.Due, tenants []string) (bool, error) {
 	if e.d.Name() == "sqlite" {
 		return true, nil
 	}
 	before := due
 	before.Extra = nil
+	if len(due.Clock.Columns) > 1 {
+		before.Clock = lethe.Clock{Columns: due.Clock.Columns[:1]}
+	}
 	counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), before, it.node.tenant, tenants, false)
 	if err != nil {
 		return false, err
