@@ -168,3 +168,18 @@ func (f *fixture) hold(tenant, kind, key string) {
 		f.t.Fatal(err)
 	}
 }
+
+// policyEngine is an engine on d for a policy given as text, with the
+// tests' secret key.
+func policyEngine(t *testing.T, d dialect.Dialect, name, text string) *Engine {
+	t.Helper()
+	p, err := policy.Load(name, []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(ctx, p, d, Config{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}

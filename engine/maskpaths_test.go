@@ -12,7 +12,6 @@ import (
 	"lethe/dialect"
 	"lethe/dialect/dialecttest"
 	"lethe/mask"
-	"lethe/policy"
 )
 
 // The anonymize stage's faster paths (owned rows masked through their
@@ -107,15 +106,7 @@ func createMaskPaths(t *testing.T, h dialecttest.Harness, d dialect.Dialect) {
 
 func maskPathsEngine(t *testing.T, d dialect.Dialect) *Engine {
 	t.Helper()
-	p, err := policy.Load("maskpaths.yaml", []byte(maskPathsPolicy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(ctx, p, d, Config{Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return policyEngine(t, d, "maskpaths.yaml", maskPathsPolicy)
 }
 
 func maskPathsDump(t *testing.T, d dialect.Dialect) []string {
@@ -367,14 +358,7 @@ datasets:
 				people, orders, pargs, oargs = nil, nil, nil, nil
 			}
 		}
-		p, err := policy.Load("walkers.yaml", []byte(policyText))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := New(ctx, p, d, Config{Secret: secret})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := policyEngine(t, d, "walkers.yaml", policyText)
 		var batches int
 		res, err := e.Sweep(ctx, SweepOptions{At: runAt, Confirm: true, Batch: 150, Walkers: 2,
 			OnBatch: func(int64, time.Duration) { batches++ }})

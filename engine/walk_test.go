@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"lethe/dialect/dialecttest"
-	"lethe/policy"
 )
 
 // TestWalkersPurgeExactly: a purge of most of a table walks it, two
@@ -85,20 +84,7 @@ func TestWalkEndsAfterPlannedRows(t *testing.T) {
 				// 1,000 invitations of two workspaces: the first 400 expired
 				// long ago, the rest expire after the cutoff; with a
 				// straggler, key 950 expired long ago too.
-				var values []string
-				var args []any
-				for i := 1; i <= 1000; i++ {
-					expires := "2024-03-20 00:00:00"
-					if i <= 400 || straggler && i == 950 {
-						expires = "2023-06-01 00:00:00"
-					}
-					values = append(values, "(?, ?, ?, ?)")
-					args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
-					if len(values) == 500 {
-						f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
-						values, args = nil, nil
-					}
-				}
+				f.addInvitations(1000, func(i int) bool { return i <= 400 || straggler && i == 950 })
 				var batches []int64
 				res := f.sweep(SweepOptions{Confirm: true, Batch: 100, Walkers: 1, Only: "invitations", OnBatch: func(n int64, _ time.Duration) {
 					batches = append(batches, n)
@@ -139,20 +125,7 @@ func TestAdaptiveWalkEndsAfterPlannedRows(t *testing.T) {
 	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
 		f := newFixture(t, h)
 		// 20,000 invitations, the first 8,000 expired long ago.
-		var values []string
-		var args []any
-		for i := 1; i <= 20000; i++ {
-			expires := "2024-03-20 00:00:00"
-			if i <= 8000 {
-				expires = "2023-06-01 00:00:00"
-			}
-			values = append(values, "(?, ?, ?, ?)")
-			args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
-			if len(values) == 500 {
-				f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
-				values, args = nil, nil
-			}
-		}
+		f.addInvitations(20000, func(i int) bool { return i <= 8000 })
 		if h.Name == "postgres" {
 			f.exec("ANALYZE invitations")
 		}
@@ -259,14 +232,7 @@ subjects:
 				args = append(args, i, fmt.Sprintf("t%d", i%3), fmt.Sprintf("a%d@example.com", i), true, login, created)
 			}
 			dialecttest.Exec(t, d, "INSERT INTO accounts (id, tenant_id, email, active, last_login_at, created_at) VALUES "+strings.Join(values, ", "), args...)
-			p, err := policy.Load("deactivate.yaml", []byte(policyText))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := New(ctx, p, d, Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := policyEngine(t, d, "deactivate.yaml", policyText)
 			res, err := e.Sweep(ctx, SweepOptions{At: runAt, Confirm: true, Batch: 20, noWalks: noWalks})
 			if err != nil {
 				t.Fatal(err)
@@ -290,4 +256,25 @@ subjects:
 			t.Errorf("the walk ends differently from the sweep tenant after tenant")
 		}
 	})
+}
+
+// addInvitations adds invitations 1 to n of workspaces w0 and w1 (odd
+// keys w1), those expired says expired long before the cutoff, the others
+// after it.
+func (f *fixture) addInvitations(n int, expired func(i int) bool) {
+	f.t.Helper()
+	var values []string
+	var args []any
+	for i := 1; i <= n; i++ {
+		expires := "2024-03-20 00:00:00"
+		if expired(i) {
+			expires = "2023-06-01 00:00:00"
+		}
+		values = append(values, "(?, ?, ?, ?)")
+		args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
+		if len(values) == 500 || i == n {
+			f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
+			values, args = nil, nil
+		}
+	}
 }
