@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"lethe"
 	"lethe/dialect"
@@ -248,12 +251,11 @@ func (e *Engine) planRow(ctx context.Context, it *item, tenant string, view *let
 // a stamp not yet set, that the index on the clock cannot answer), counted
 // a tenant at a time, 20 tenants of 1M people took MariaDB 10.5 s, each
 // count reading every page of the table; grouped, one read. Where the
-// index answers, one statement still saves a round trip a tenant, and
-// PostgreSQL reads the index with parallel workers: 79 ms for 20 tenants
-// of 2M rows, against 5 to 7 ms for each alone. It returns the count of
-// each tenant it counted (the others are counted alone) and, where it
-// read them all (a scan, see countByScan), each tenant's rows before the
-// cutoff.
+// index answers, one statement still saves a round trip a tenant, except
+// on PostgreSQL, where two sessions counting a tenant each are faster
+// (countEach). It returns the count of each tenant it counted (the
+// others are counted alone) and, where it read them all (a scan, see
+// countByScan), each tenant's rows before the cutoff.
 func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, views map[string]*lethe.Policy, at time.Time) (counted, before map[string]int64, err error) {
 	if it.node.tenant == "" || it.checkDone || len(tenants) < 2 {
 		return nil, nil, nil
@@ -283,6 +285,14 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 					return nil, nil, err
 				}
 			}
+			if !scan && e.d.Name() == "postgres" {
+				each, err := e.countEach(ctx, it, c, part)
+				if err != nil {
+					return nil, nil, err
+				}
+				maps.Copy(counted, each)
+				continue
+			}
 			counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), due, it.node.tenant, part, scan)
 			if err != nil {
 				return nil, nil, err
@@ -293,6 +303,32 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 		}
 	}
 	return counted, before, nil
+}
+
+// countEach counts the due rows of each tenant by itself, two counts at
+// once. It is how PostgreSQL counts from the index on the clock: 20
+// tenants of 2M rows took 72 to 108 ms this way, and 161 to 338 ms in one
+// grouped statement, whose parallel workers on two cores do no better
+// than its leader alone (145 to 236 ms).
+func (e *Engine) countEach(ctx context.Context, it *item, cutoff time.Time, tenants []string) (map[string]int64, error) {
+	counts := make([]int64, len(tenants))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for i, t := range tenants {
+		g.Go(func() error {
+			var err error
+			counts[i], err = dialect.CountDue(ctx, e.d, e.d.DB(), e.due(it, t, cutoff))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(tenants))
+	for i, t := range tenants {
+		out[t] = counts[i]
+	}
+	return out, nil
 }
 
 // countByScan says whether a count of due rows with conditions besides
