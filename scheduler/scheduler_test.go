@@ -486,10 +486,25 @@ func TestLeaseRenewalAndLoss(t *testing.T) {
 			}
 		}
 		// Two minutes pass in steps while the run goes on: its renewals
-		// keep the lease out of reach.
+		// keep the lease out of reach. Each step waits, in real time, for
+		// the holder's first renewal at the new time (due every 5 ms): the
+		// test checks what a renewal does, not how soon a loaded machine
+		// runs it (a fixed 30 ms failed under CI's load).
 		for i := 1; i <= 6; i++ {
-			c.set(start.Add(time.Duration(i) * 20 * time.Second))
-			time.Sleep(30 * time.Millisecond)
+			now := start.Add(time.Duration(i) * 20 * time.Second)
+			c.set(now)
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+				l, err := leases.Get(ctx, "user", period)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !l.ExpiresAt.Before(now.Add(time.Minute - time.Second)) {
+					break // renewed at now (the lease lasts a minute)
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after %ds the holder had not renewed its lease (it expires at %s)", i*20, l.ExpiresAt)
+				}
+			}
 			if _, ok, err := leases.Claim(ctx, "user", period, "thief", c.now(), time.Minute); ok || err != nil {
 				t.Fatalf("after %ds the lease was claimable (%v)", i*20, err)
 			}
