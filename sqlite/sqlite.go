@@ -105,6 +105,27 @@ func (d *Dialect) ClockBefore(quoted string, unit lethe.ClockUnit, param string)
 	return "strftime('%Y-%m-%d %H:%M:%f', " + quoted + ") < " + param
 }
 
+// ClockPretest lets rows whose text clock plainly lies past the cutoff
+// skip strftime, which took 1.0 s of 7.8 in an anonymization of 1M people
+// (the plan's count reads every row). A value is passed over only when it
+// is text that begins with a four-digit year and a dash and sorts, byte
+// by byte, at or after the date two days past the cutoff's: strftime then
+// reads its date as written, and no offset SQLite reads (up to 14:59)
+// takes it back a full day, so it is not due. Every other value (numbers,
+// Julian days written as text, other shapes) goes on to strftime.
+func (d *Dialect) ClockPretest(quoted, param string) string {
+	return "NOT (typeof(" + quoted + ") = 'text' AND " + quoted + " COLLATE BINARY >= " + param + " AND " + quoted + " GLOB '[0-9][0-9][0-9][0-9]-*')"
+}
+
+// ClockPretestArg is the date two days past the cutoff's, in loc, for
+// ClockPretest; Unix clocks compare as numbers and need none.
+func (d *Dialect) ClockPretestArg(unit lethe.ClockUnit, cutoff time.Time, loc *time.Location) (any, bool) {
+	if unit != lethe.ClockNative {
+		return nil, false
+	}
+	return cutoff.In(loc).AddDate(0, 0, 2).Format("2006-01-02"), true
+}
+
 // ClockArg gives the cutoff in the form ClockBefore compares. Zone-less text
 // is read in loc: the cutoff is written as loc's wall clock.
 func (d *Dialect) ClockArg(unit lethe.ClockUnit, cutoff time.Time, loc *time.Location) any {

@@ -38,6 +38,11 @@ func TestTextClocks(t *testing.T) {
 		time.Date(2024, 2, 29, 23, 59, 59, 999000000, time.UTC),        // 12 due
 		time.Date(2024, 3, 1, 0, 0, 0, 1000000, time.UTC),              // 13 a millisecond after
 		"2024-02-29 23:59:59.999999",                                   // 14 due
+		"2024-03-01 14:58:59+14:59",                                    // 15 23:59:59 UTC: due
+		"2024-03-02 14:00:00+14:59",                                    // 16 03-01 23:01 UTC
+		"2460369.5",                                                    // 17 a Julian day, 02-29: due
+		"2460400.5",                                                    // 18 a Julian day, 03-31
+		"2024-05-01 00:00:00",                                          // 19 long after
 	}
 	for i, v := range values {
 		if _, err := d.DB().Exec(`INSERT INTO c (id, at) VALUES (?, ?)`, i+1, v); err != nil {
@@ -53,8 +58,23 @@ func TestTextClocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(keys)
-	if want := fmt.Sprint([]any{int64(1), int64(3), int64(5), int64(6), int64(8), int64(10), int64(12), int64(14)}); got != want {
+	if want := fmt.Sprint([]any{int64(1), int64(3), int64(5), int64(6), int64(8), int64(10), int64(12), int64(14), int64(15), int64(17)}); got != want {
 		t.Errorf("due = %s, want %s", got, want)
+	}
+	// A cutoff late in the day: a value dated the next day, with the
+	// largest offset SQLite reads, is still before it (ClockPretest must
+	// not pass it over).
+	keys, err = dialect.SelectDueKeys(ctx, d, d.DB(), dialect.Due{
+		Table: "c", Key: "id", Limit: 100,
+		Clock:  lethe.Clock{Columns: []lethe.ClockColumn{{Name: "at"}}},
+		Cutoff: time.Date(2024, 3, 1, 23, 2, 0, 0, time.UTC),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = fmt.Sprint(keys)
+	if want := fmt.Sprint([]any{int64(1), int64(2), int64(3), int64(4), int64(5), int64(6), int64(7), int64(8), int64(10), int64(11), int64(12), int64(13), int64(14), int64(15), int64(16), int64(17)}); got != want {
+		t.Errorf("due before 23:02 = %s, want %s", got, want)
 	}
 }
 
