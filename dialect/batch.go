@@ -57,7 +57,9 @@ func clockCondition(d Dialect, a *args, c lethe.Clock, cutoff time.Time, loc *ti
 	var nulls []string
 	for _, col := range c.Columns {
 		q := d.Quote(col.Name)
-		var pre string // bound before the cutoff: SQLite numbers ? in order
+		// The pre-test comes first in the text, so its bound is added
+		// first: SQLite binds each ? in the order they appear.
+		var pre string
 		if p, ok := d.(ClockPretester); ok {
 			if bound, ok := p.ClockPretestArg(col.Unit, cutoff, loc); ok {
 				pre = p.ClockPretest(q, a.add(bound)) + " AND "
