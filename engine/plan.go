@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -290,7 +289,9 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 				if err != nil {
 					return nil, nil, err
 				}
-				maps.Copy(counted, each)
+				for j, t := range part {
+					counted[t] = each[j]
+				}
 				continue
 			}
 			counts, err := dialect.CountDueByTenant(ctx, e.d, e.d.DB(), due, it.node.tenant, part, scan)
@@ -309,8 +310,9 @@ func (e *Engine) countTogether(ctx context.Context, it *item, tenants []string, 
 // once. It is how PostgreSQL counts from the index on the clock: 20
 // tenants of 2M rows took 72 to 108 ms this way, and 161 to 338 ms in one
 // grouped statement, whose parallel workers on two cores do no better
-// than its leader alone (145 to 236 ms).
-func (e *Engine) countEach(ctx context.Context, it *item, cutoff time.Time, tenants []string) (map[string]int64, error) {
+// than its leader alone (145 to 236 ms). The counts come in the order of
+// tenants.
+func (e *Engine) countEach(ctx context.Context, it *item, cutoff time.Time, tenants []string) ([]int64, error) {
 	counts := make([]int64, len(tenants))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(2)
@@ -324,11 +326,7 @@ func (e *Engine) countEach(ctx context.Context, it *item, cutoff time.Time, tena
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	out := make(map[string]int64, len(tenants))
-	for i, t := range tenants {
-		out[t] = counts[i]
-	}
-	return out, nil
+	return counts, nil
 }
 
 // countByScan says whether a count of due rows with conditions besides
