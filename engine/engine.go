@@ -181,7 +181,18 @@ func (e *Engine) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // inTxWith is inTx with the transaction's options (nil: the defaults).
 func (e *Engine) inTxWith(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
-	tx, err := e.d.DB().BeginTx(ctx, opts)
+	return inTxOn(ctx, e.d.DB(), opts, fn)
+}
+
+// beginner begins transactions: the pool (*sql.DB) or one session of it
+// (*sql.Conn).
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// inTxOn is inTxWith on the given pool or session.
+func inTxOn(ctx context.Context, b beginner, opts *sql.TxOptions, fn func(tx *sql.Tx) error) error {
+	tx, err := b.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

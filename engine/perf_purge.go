@@ -131,9 +131,14 @@ func (e *Engine) deleteBatches(ctx context.Context, due dialect.Due, opts SweepO
 // before it commits when it changed rows, and says how many it changed
 // and how long the transaction was open.
 func (e *Engine) batchTx(ctx context.Context, txOpts *sql.TxOptions, opts SweepOptions, batch func(tx *sql.Tx) (int64, error)) (int64, time.Duration, error) {
+	return batchTxOn(ctx, e.d.DB(), txOpts, opts, batch)
+}
+
+// batchTxOn is batchTx on the given pool or session.
+func batchTxOn(ctx context.Context, b beginner, txOpts *sql.TxOptions, opts SweepOptions, batch func(tx *sql.Tx) (int64, error)) (int64, time.Duration, error) {
 	began := time.Now()
 	var n int64
-	err := e.inTxWith(ctx, txOpts, func(tx *sql.Tx) error {
+	err := inTxOn(ctx, b, txOpts, func(tx *sql.Tx) error {
 		var err error
 		if n, err = batch(tx); err != nil || n == 0 {
 			return err
@@ -295,7 +300,10 @@ func (e *Engine) runGroup(ctx context.Context, plan []PlanRow, group []int, runI
 		for j, t := range tenants {
 			entry[t] = sets[j].ids[it.node.name]
 		}
-		err = e.walkPurge(ctx, due, it.node.tenant, tenants, entry, planned, opts)
+		var sliced bool
+		if sliced, err = e.walkPurgeByClock(ctx, it, due, tenants, entry, planned, opts); err == nil && !sliced {
+			err = e.walkPurge(ctx, due, it.node.tenant, tenants, entry, planned, opts)
+		}
 	}
 	if err != nil {
 		return nil, err

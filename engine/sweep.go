@@ -42,6 +42,9 @@ type SweepOptions struct {
 	// noWalks, for tests: no table is walked (see walks), so the paths
 	// that find due rows through an index run.
 	noWalks bool
+	// byClock, for tests, is called when a purge walks a table by its
+	// clock (walkPurgeByClock).
+	byClock func()
 	// tableRows holds, for the run, each table's rows as walks reads them
 	// (a count on SQLite), so tenants run one by one read them once.
 	tableRows map[string]int64

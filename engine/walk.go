@@ -129,12 +129,42 @@ func (e *Engine) walkStretches(ctx context.Context, due dialect.Due, column stri
 		txOpts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
 	cursor := &stretches{last: dialect.FirstStretch(by), planned: planned, pages: by == dialect.ByPages}
+	return e.walkTogether(ctx, e.walkers(opts), opts, func(ctx context.Context, _ int, opts SweepOptions, done batchDone) error {
+		size := size
+		for {
+			s, ok, err := cursor.next(ctx, e, due, column, tenants, size)
+			if err != nil || !ok {
+				return err
+			}
+			n, took, err := e.batchTx(ctx, txOpts, opts, func(tx *sql.Tx) (int64, error) {
+				return batch(ctx, tx, s)
+			})
+			if err != nil {
+				return err
+			}
+			done(n, cursor.add(n), took)
+			if opts.adaptive {
+				size = nextBatch(size, took, most)
+			}
+		}
+	})
+}
+
+// batchDone is how a walker reports a committed batch: the rows it
+// changed, the walk's total so far, and how long it was open.
+type batchDone func(rows, sofar int64, took time.Duration)
+
+// walkTogether runs walk on n walkers at once, each on a goroutine of its
+// own, with opts' hooks made safe to call from them; walk calls done
+// after each batch it commits, which reports it and throttles the walk.
+// The first walker to fail stops the others: its error is the cause.
+func (e *Engine) walkTogether(ctx context.Context, n int, opts SweepOptions, walk func(ctx context.Context, w int, opts SweepOptions, done batchDone) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		mu    sync.Mutex // the hooks
 		start = time.Now()
-		errs  = make([]error, e.walkers(opts))
+		errs  = make([]error, n)
 		wg    sync.WaitGroup
 	)
 	if hook := opts.beforeCommit; hook != nil {
@@ -144,33 +174,18 @@ func (e *Engine) walkStretches(ctx context.Context, due dialect.Due, column stri
 			hook()
 		}
 	}
+	done := func(rows, sofar int64, took time.Duration) {
+		mu.Lock()
+		e.afterBatch(opts, rows, took)
+		mu.Unlock()
+		throttle(ctx, opts.MaxRate, sofar, start)
+	}
 	for w := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			size := size
-			for {
-				s, ok, err := cursor.next(ctx, e, due, column, tenants, size)
-				if err != nil || !ok {
-					errs[w] = err
-					return
-				}
-				n, took, err := e.batchTx(ctx, txOpts, opts, func(tx *sql.Tx) (int64, error) {
-					return batch(ctx, tx, s)
-				})
-				if err != nil {
-					errs[w] = err
-					cancel() // the other walkers stop; a batch in flight rolls back
-					return
-				}
-				sofar := cursor.add(n)
-				mu.Lock()
-				e.afterBatch(opts, n, took)
-				mu.Unlock()
-				throttle(ctx, opts.MaxRate, sofar, start)
-				if opts.adaptive {
-					size = nextBatch(size, took, most)
-				}
+			if errs[w] = walk(ctx, w, opts, done); errs[w] != nil {
+				cancel() // the other walkers stop; a batch in flight rolls back
 			}
 		}()
 	}
