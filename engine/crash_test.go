@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"lethe/connect"
 	"lethe/dialect/dialecttest"
@@ -17,6 +20,7 @@ const (
 	crashURL   = "LETHE_CRASH_URL"
 	crashMode  = "LETHE_CRASH_MODE" // "between" or "inside"
 	crashAfter = "LETHE_CRASH_AFTER"
+	crashOnly  = "LETHE_CRASH_ONLY" // sweep this dataset only, in batches sized by time
 	crashCode  = 3
 )
 
@@ -44,6 +48,9 @@ func TestCrashChild(t *testing.T) {
 		}
 	}
 	opts := SweepOptions{At: runAt, Confirm: true, Batch: 1}
+	if only := os.Getenv(crashOnly); only != "" {
+		opts.Only, opts.Batch = only, 0
+	}
 	if os.Getenv(crashMode) == "inside" {
 		opts.beforeCommit = exit
 	} else {
@@ -60,7 +67,7 @@ func TestCrashChild(t *testing.T) {
 // a run that was never interrupted.
 func TestCrash(t *testing.T) {
 	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
-		crashAndResume(t, h, (*fixture).populate, []crashPoint{{"between", 1}, {"between", 7}, {"inside", 1}, {"inside", 9}, {"inside", 14}})
+		crashAndResume(t, h, (*fixture).populate, "", []crashPoint{{"between", 1}, {"between", 7}, {"inside", 1}, {"inside", 9}, {"inside", 14}})
 	})
 }
 
@@ -76,7 +83,35 @@ func TestCrashGroupPurge(t *testing.T) {
 				(12, 'acme', 'a3@example.com', '2023-08-01 00:00:00'), (13, 'globex', 'g2@example.com', '2023-09-01 00:00:00'),
 				(14, NULL, 'n2@example.com', '2024-03-01 00:00:00')`)
 		}
-		crashAndResume(t, h, populate, []crashPoint{{"inside", 17}, {"between", 18}, {"inside", 19}, {"between", 20}, {"inside", 21}})
+		crashAndResume(t, h, populate, "", []crashPoint{{"inside", 17}, {"between", 18}, {"inside", 19}, {"between", 20}, {"inside", 21}})
+	})
+}
+
+// TestCrashClockWalk does the same where a purge walks a table by its
+// clock (walkPurgeByClock, on PostgreSQL; a walk in stored order
+// elsewhere): 3,000 invitations of two workspaces, the 2,000 due spread
+// over 2023, swept in batches sized by time, at least three of them.
+func TestCrashClockWalk(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		populate := func(f *fixture) {
+			f.exec("CREATE INDEX invitations_workspace_expires ON invitations (workspace_id, expires_at)")
+			var values []string
+			var args []any
+			for i := 1; i <= 3000; i++ {
+				expires := "2024-03-20 00:00:00"
+				if i%3 != 0 {
+					expires = time.Date(2023, 1, 1, 2*i, 0, 0, 0, time.UTC).Format("2006-01-02 15:04:05")
+				}
+				values = append(values, "(?, ?, ?, ?)")
+				args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
+				if len(values) == 500 {
+					f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
+					values, args = nil, nil
+				}
+			}
+			f.e = f.engine(secret) // sees the index
+		}
+		crashAndResume(t, h, populate, "invitations", []crashPoint{{"inside", 1}, {"between", 1}, {"inside", 2}, {"between", 2}})
 	})
 }
 
@@ -85,10 +120,17 @@ type crashPoint struct {
 	after int
 }
 
-func crashAndResume(t *testing.T, h dialecttest.Harness, populate func(*fixture), points []crashPoint) {
+// crashAndResume crashes a sweep (of only that dataset, in batches sized
+// by time, when only is set) at each point, and checks a re-run ends as
+// a run never interrupted.
+func crashAndResume(t *testing.T, h dialecttest.Harness, populate func(*fixture), only string, points []crashPoint) {
+	opts := SweepOptions{Confirm: true, Batch: 1}
+	if only != "" {
+		opts.Only, opts.Batch = only, 0
+	}
 	clean := newFixture(t, h)
 	populate(clean)
-	clean.sweep(SweepOptions{Confirm: true, Batch: 1})
+	clean.sweep(opts)
 	wantRows := clean.dump()
 	wantTotals := totals(t, clean)
 
@@ -96,7 +138,7 @@ func crashAndResume(t *testing.T, h dialecttest.Harness, populate func(*fixture)
 		f := newFixture(t, h)
 		populate(f)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashURL+"="+f.url, crashMode+"="+tc.mode, crashAfter+"="+strconv.Itoa(tc.after))
+		cmd.Env = append(os.Environ(), crashURL+"="+f.url, crashMode+"="+tc.mode, crashAfter+"="+strconv.Itoa(tc.after), crashOnly+"="+only)
 		out, err := cmd.CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != crashCode {
 			t.Fatalf("%s %d: child = %v, want exit %d\n%s", tc.mode, tc.after, err, crashCode, out)
@@ -115,7 +157,7 @@ func crashAndResume(t *testing.T, h dialecttest.Harness, populate func(*fixture)
 				t.Errorf("%s %d: unsealed entries of two runs: %+v", tc.mode, tc.after, rep.Unsealed)
 			}
 		}
-		f.sweep(SweepOptions{Confirm: true, Batch: 1})
+		f.sweep(opts)
 		if got := f.dump(); !reflect.DeepEqual(got, wantRows) {
 			t.Errorf("%s %d: rows after crash and re-run differ from an uninterrupted run:\n%v\nwant\n%v", tc.mode, tc.after, got, wantRows)
 		}
