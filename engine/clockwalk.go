@@ -12,10 +12,14 @@ import (
 
 // A walk by clock (walkPurgeByClock) starts with slices of about
 // firstSliceRows rows and sizes the next from how long the last took,
-// never above maxSliceRows (as many as maxStretchPages hold).
+// never above maxSliceRows. Each tenant's statement reads the slice's
+// pages again, so small slices, whose pages stay in the processor's
+// caches, win: a purge of 1M rows of 2M on PostgreSQL took 1.83-1.98 s
+// in slices of at most 3,000 rows, 1.90-2.03 s at 4,000, 1.92-2.13 s at
+// 6,000 and 2.48-2.53 s at 8,000 (the raw DELETE 1.39-1.68 s).
 const (
 	firstSliceRows = 1000
-	maxSliceRows   = 6000
+	maxSliceRows   = 3000
 )
 
 // walkPurgeByClock deletes a group's due rows (see runGroup) one slice of
