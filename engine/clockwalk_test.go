@@ -23,24 +23,8 @@ func TestClockWalkPurgesExactly(t *testing.T) {
 		f.exec("CREATE INDEX invitations_workspace_expires ON invitations (workspace_id, expires_at)")
 		f.e = f.engine(secret) // sees the index
 		tenants := []any{"w0", "w1", "w2", "w3", nil}
-		want := map[string]int64{}
-		var kept int64
-		var values []string
-		var args []any
-		add := func(id int, tenant any, expires string, due bool) {
-			if due {
-				name, _ := tenant.(string)
-				want[name]++
-			} else {
-				kept++
-			}
-			values = append(values, "(?, ?, ?, ?)")
-			args = append(args, id, tenant, fmt.Sprintf("i%d@example.com", id), expires)
-			if len(values) == 500 {
-				f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
-				values, args = nil, nil
-			}
-		}
+		rows := f.invitations()
+		add := rows.add
 		// 6,000 invitations expiring every 80 minutes through 2023, one
 		// in four long after the cutoff (2024-01-02); 10,000 more that all
 		// expired at one instant; and two on either side of the cutoff.
@@ -57,7 +41,8 @@ func TestClockWalkPurgesExactly(t *testing.T) {
 		}
 		add(30001, "w0", "2024-01-02 00:00:00", false)
 		add(30002, "w1", "2024-01-01 23:59:59.999", true)
-		f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
+		rows.insert()
+		want, kept := rows.due, rows.kept
 		if h.Name == "postgres" {
 			f.exec("ANALYZE invitations")
 		}
@@ -69,13 +54,7 @@ func TestClockWalkPurgesExactly(t *testing.T) {
 		if byClock != (h.Name == "postgres") {
 			t.Errorf("walked by clock: %v, want it on PostgreSQL only", byClock)
 		}
-		got := map[string]int64{}
-		for _, e := range res.Entries {
-			if e.Dataset == "invitations" {
-				got[e.Tenant] += e.Rows
-			}
-		}
-		if !reflect.DeepEqual(got, want) {
+		if got := purgedInvitations(res); !reflect.DeepEqual(got, want) {
 			t.Errorf("ledger = %v, want %v", got, want)
 		}
 		if left := f.rows("SELECT COUNT(*), SUM(CASE WHEN expires_at < '2024-01-02' THEN 1 ELSE 0 END) FROM invitations"); !reflect.DeepEqual(left, []string{fmt.Sprintf("%d|0", kept)}) {
@@ -92,12 +71,7 @@ func TestClockWalkPurgesExactly(t *testing.T) {
 		if h.Name == "postgres" && slices.Max(batches) >= 10000 {
 			t.Errorf("batches %v: the burst went in one", batches)
 		}
-		again := f.sweep(SweepOptions{Confirm: true, Only: "invitations"})
-		for _, e := range again.Entries {
-			if e.Rows != 0 {
-				t.Errorf("second sweep: %+v", e)
-			}
-		}
+		f.sweepFindsNothing("invitations")
 	})
 }
 

@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -95,20 +93,12 @@ func TestCrashClockWalk(t *testing.T) {
 	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
 		populate := func(f *fixture) {
 			f.exec("CREATE INDEX invitations_workspace_expires ON invitations (workspace_id, expires_at)")
-			var values []string
-			var args []any
-			for i := 1; i <= 3000; i++ {
-				expires := "2024-03-20 00:00:00"
+			f.addInvitationsAt(3000, func(i int) string {
 				if i%3 != 0 {
-					expires = time.Date(2023, 1, 1, 2*i, 0, 0, 0, time.UTC).Format("2006-01-02 15:04:05")
+					return time.Date(2023, 1, 1, 2*i, 0, 0, 0, time.UTC).Format("2006-01-02 15:04:05")
 				}
-				values = append(values, "(?, ?, ?, ?)")
-				args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
-				if len(values) == 500 {
-					f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
-					values, args = nil, nil
-				}
-			}
+				return "2024-03-20 00:00:00"
+			})
 			f.e = f.engine(secret) // sees the index
 		}
 		crashAndResume(t, h, populate, "invitations", []crashPoint{{"inside", 1}, {"between", 1}, {"inside", 2}, {"between", 2}})

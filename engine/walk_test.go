@@ -22,39 +22,19 @@ func TestWalkersPurgeExactly(t *testing.T) {
 		// expired long before the cutoff (2024-01-02), the others after.
 		const n = 6000
 		tenants := []any{"w0", "w1", "w2", "w3", nil}
-		want := map[string]int64{}
-		var kept int64
-		var values []string
-		var args []any
+		rows := f.invitations()
 		for i := 1; i <= n; i++ {
-			tenant := tenants[i%len(tenants)]
-			expires := "2024-03-20 00:00:00"
 			if i%3 != 0 {
-				expires = "2023-06-01 00:00:00"
-				name := ""
-				if tenant != nil {
-					name = tenant.(string)
-				}
-				want[name]++
+				rows.add(i, tenants[i%len(tenants)], "2023-06-01 00:00:00", true)
 			} else {
-				kept++
-			}
-			values = append(values, "(?, ?, ?, ?)")
-			args = append(args, i, tenant, fmt.Sprintf("i%d@example.com", i), expires)
-			if len(values) == 500 {
-				f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
-				values, args = nil, nil
+				rows.add(i, tenants[i%len(tenants)], "2024-03-20 00:00:00", false)
 			}
 		}
+		rows.insert()
+		want, kept := rows.due, rows.kept
 		var batches int
 		res := f.sweep(SweepOptions{Confirm: true, Only: "invitations", OnBatch: func(int64, time.Duration) { batches++ }})
-		got := map[string]int64{}
-		for _, e := range res.Entries {
-			if e.Dataset == "invitations" {
-				got[e.Tenant] += e.Rows
-			}
-		}
-		if !reflect.DeepEqual(got, want) {
+		if got := purgedInvitations(res); !reflect.DeepEqual(got, want) {
 			t.Errorf("ledger = %v, want %v", got, want)
 		}
 		if left := f.rows("SELECT COUNT(*), SUM(CASE WHEN expires_at < '2024-01-01' THEN 1 ELSE 0 END) FROM invitations"); !reflect.DeepEqual(left, []string{fmt.Sprintf("%d|0", kept)}) {
@@ -63,12 +43,7 @@ func TestWalkersPurgeExactly(t *testing.T) {
 		if batches < 3 {
 			t.Errorf("%d batches, want the walk to take several", batches)
 		}
-		again := f.sweep(SweepOptions{Confirm: true, Only: "invitations"})
-		for _, e := range again.Entries {
-			if e.Rows != 0 {
-				t.Errorf("second sweep: %+v", e)
-			}
-		}
+		f.sweepFindsNothing("invitations")
 	})
 }
 
@@ -263,18 +238,84 @@ subjects:
 // after it.
 func (f *fixture) addInvitations(n int, expired func(i int) bool) {
 	f.t.Helper()
-	var values []string
-	var args []any
-	for i := 1; i <= n; i++ {
-		expires := "2024-03-20 00:00:00"
+	f.addInvitationsAt(n, func(i int) string {
 		if expired(i) {
-			expires = "2023-06-01 00:00:00"
+			return "2023-06-01 00:00:00"
 		}
-		values = append(values, "(?, ?, ?, ?)")
-		args = append(args, i, []string{"w0", "w1"}[i%2], fmt.Sprintf("i%d@example.com", i), expires)
-		if len(values) == 500 || i == n {
-			f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
-			values, args = nil, nil
+		return "2024-03-20 00:00:00"
+	})
+}
+
+// addInvitationsAt adds invitations 1 to n of workspaces w0 and w1 (odd
+// keys w1), invitation i expiring at expires(i).
+func (f *fixture) addInvitationsAt(n int, expires func(i int) string) {
+	f.t.Helper()
+	rows := f.invitations()
+	for i := 1; i <= n; i++ {
+		rows.add(i, []string{"w0", "w1"}[i%2], expires(i), false)
+	}
+	rows.insert()
+}
+
+// invitationRows collects rows for the invitations table, and what a
+// purge of them should leave: each tenant's due rows and the rows kept.
+type invitationRows struct {
+	f    *fixture
+	rows [][]any          // id, workspace, email, expires
+	due  map[string]int64 // by tenant, "" for none
+	kept int64
+}
+
+func (f *fixture) invitations() *invitationRows {
+	return &invitationRows{f: f, due: map[string]int64{}}
+}
+
+// add adds invitation id of tenant (nil for none), due or kept by a purge.
+func (r *invitationRows) add(id int, tenant any, expires string, due bool) {
+	if due {
+		name, _ := tenant.(string)
+		r.due[name]++
+	} else {
+		r.kept++
+	}
+	r.rows = append(r.rows, []any{id, tenant, fmt.Sprintf("i%d@example.com", id), expires})
+}
+
+// insert inserts the rows added, 500 a statement.
+func (r *invitationRows) insert() {
+	r.f.t.Helper()
+	for start := 0; start < len(r.rows); start += 500 {
+		part := r.rows[start:min(start+500, len(r.rows))]
+		values := make([]string, len(part))
+		var args []any
+		for i, row := range part {
+			values[i] = "(?, ?, ?, ?)"
+			args = append(args, row...)
+		}
+		r.f.exec("INSERT INTO invitations (id, workspace_id, email, expires_at) VALUES "+strings.Join(values, ", "), args...)
+	}
+}
+
+// purgedInvitations sums the rows of the sweep's invitations entries by
+// tenant.
+func purgedInvitations(res *SweepResult) map[string]int64 {
+	got := map[string]int64{}
+	for _, e := range res.Entries {
+		if e.Dataset == "invitations" {
+			got[e.Tenant] += e.Rows
+		}
+	}
+	return got
+}
+
+// sweepFindsNothing sweeps dataset only again and checks nothing was
+// left for it.
+func (f *fixture) sweepFindsNothing(dataset string) {
+	f.t.Helper()
+	again := f.sweep(SweepOptions{Confirm: true, Only: dataset})
+	for _, e := range again.Entries {
+		if e.Rows != 0 {
+			f.t.Errorf("second sweep: %+v", e)
 		}
 	}
 }
