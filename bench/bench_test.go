@@ -36,7 +36,9 @@ func TestQuickCorrectness(t *testing.T) {
 	for _, dn := range dialects {
 		t.Run(dn, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := parseFlags([]string{"--quick", "--rows", "2000", "--erasures", "30", "--dialects", dn})
+			// Two runs of each case: both are checked, and the table shows
+			// the median one with the range of the ratios.
+			cfg, err := parseFlags([]string{"--quick", "--rows", "2000", "--erasures", "30", "--dialects", dn, "--repeat", "2"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,6 +60,11 @@ func TestQuickCorrectness(t *testing.T) {
 			for _, c := range []string{"purge", "anonymize", "erasure", "export"} {
 				if !ran[c] {
 					t.Errorf("case %s did not run; skipped: %v", c, rep.Skipped)
+				}
+			}
+			for _, r := range rep.Rows {
+				if r.Side == "lethe" && r.Ratio != nil && (r.Runs != 2 || r.RatioMin == nil || r.RatioMax == nil || *r.RatioMin > *r.Ratio || *r.Ratio > *r.RatioMax) {
+					t.Errorf("%s: runs %d, ratio %v not within its range %v-%v", r.Case, r.Runs, *r.Ratio, r.RatioMin, r.RatioMax)
 				}
 			}
 		})
@@ -122,4 +129,57 @@ datasets:
 			t.Errorf("after %s, index warnings = %v", stmt, warnings)
 		}
 	})
+}
+
+// TestMedianRun checks which run of several a line of the table shows,
+// and that Lethe's line keeps the bounds of every run.
+func TestMedianRun(t *testing.T) {
+	run := func(ratio, longest, rss float64, rawSeconds float64) []Row {
+		return []Row{
+			{Side: "lethe", Seconds: rawSeconds / ratio, Ratio: ptr(ratio), LongestTx: ptr(longest), PeakRSS: ptr(rss)},
+			{Side: "raw DELETE", Seconds: rawSeconds},
+		}
+	}
+	latency := func(p95 float64) []Row { return []Row{{Side: "lethe", P95: ptr(p95), LongestTx: ptr(p95)}} }
+	tests := []struct {
+		name                     string
+		runs                     [][]Row
+		ratio, lo, hi, rawSecond float64
+		p95, longest, rss        float64
+	}{
+		{name: "three runs: the middle ratio, with its own baseline",
+			runs:  [][]Row{run(1.10, 20, 30, 1.5), run(0.61, 60, 31, 1.9), run(0.92, 15, 35, 1.6)},
+			ratio: 0.92, lo: 0.61, hi: 1.10, rawSecond: 1.6, longest: 60, rss: 35},
+		{name: "two runs: the lower",
+			runs:  [][]Row{run(1.10, 20, 30, 1.5), run(0.70, 25, 29, 1.4)},
+			ratio: 0.70, lo: 0.70, hi: 1.10, rawSecond: 1.4, longest: 25, rss: 30},
+		{name: "no baseline: by p95",
+			runs: [][]Row{latency(9), latency(3), latency(5)},
+			p95:  5, longest: 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := medianRun(tt.runs)
+			l := got[0]
+			if l.Runs != len(tt.runs) || *l.LongestTx != tt.longest {
+				t.Errorf("runs %d, longest tx %v; want %d, %v", l.Runs, *l.LongestTx, len(tt.runs), tt.longest)
+			}
+			if tt.p95 != 0 {
+				if *l.P95 != tt.p95 || l.Ratio != nil || l.RatioMin != nil {
+					t.Errorf("p95 %v, ratio %v, range from %v; want %v and no ratio", *l.P95, l.Ratio, l.RatioMin, tt.p95)
+				}
+				return
+			}
+			if *l.Ratio != tt.ratio || *l.RatioMin != tt.lo || *l.RatioMax != tt.hi || *l.PeakRSS != tt.rss || got[1].Seconds != tt.rawSecond {
+				t.Errorf("ratio %v in %v-%v, peak RSS %v, baseline %v s; want %v in %v-%v, %v, %v s",
+					*l.Ratio, *l.RatioMin, *l.RatioMax, *l.PeakRSS, got[1].Seconds, tt.ratio, tt.lo, tt.hi, tt.rss, tt.rawSecond)
+			}
+		})
+	}
+	// The runs given are left as they were.
+	runs := [][]Row{run(1.10, 20, 30, 1.5), run(0.61, 60, 31, 1.9), run(0.92, 15, 35, 1.6)}
+	medianRun(runs)
+	if *runs[2][0].LongestTx != 15 || runs[2][0].Runs != 0 {
+		t.Errorf("medianRun changed the run it picked: longest tx %v, runs %d", *runs[2][0].LongestTx, runs[2][0].Runs)
+	}
 }

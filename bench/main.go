@@ -4,7 +4,7 @@
 // run, checks Lethe's result, and prints one table (or JSON).
 //
 //	go run ./bench [--rows N] [--quick] [--json] [--dialects sqlite,postgres,mysql]
-//	               [--cases purge,anonymize,ptarchiver,erasure,export]
+//	               [--cases purge,anonymize,ptarchiver,erasure,export] [--repeat N]
 //
 // Servers come from LETHE_TEST_POSTGRES and LETHE_TEST_MYSQL (or --postgres
 // and --mysql); a dialect without a URL is skipped with a message. Lethe's
@@ -18,6 +18,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -36,13 +38,18 @@ import (
 
 // Row is one line of the table: one side of one case on one dialect.
 type Row struct {
-	Case      string   `json:"case"`
-	Dialect   string   `json:"dialect"`
-	Side      string   `json:"side"` // "lethe" or the baseline's name
-	Rows      int64    `json:"rows"`
-	Seconds   float64  `json:"seconds"`
-	RowsPerS  float64  `json:"rows_per_s"`
-	Ratio     *float64 `json:"ratio_to_baseline,omitempty"`
+	Case     string   `json:"case"`
+	Dialect  string   `json:"dialect"`
+	Side     string   `json:"side"` // "lethe" or the baseline's name
+	Rows     int64    `json:"rows"`
+	Seconds  float64  `json:"seconds"`
+	RowsPerS float64  `json:"rows_per_s"`
+	Ratio    *float64 `json:"ratio_to_baseline,omitempty"`
+	// With --repeat: how many runs the line stands for, and the lowest
+	// and highest of their ratios (see medianRun).
+	Runs      int      `json:"runs,omitempty"`
+	RatioMin  *float64 `json:"ratio_min,omitempty"`
+	RatioMax  *float64 `json:"ratio_max,omitempty"`
 	LongestTx *float64 `json:"longest_tx_ms,omitempty"`
 	PeakRSS   *float64 `json:"peak_rss_mb,omitempty"`
 	P50       *float64 `json:"p50_ms,omitempty"`
@@ -69,6 +76,7 @@ type config struct {
 	batch    int
 	walkers  int // batches of a walk at once (0: the engine's default)
 	samples  int // erasure: subjects erased
+	repeat   int // runs of each case, each on fresh data (see medianRun)
 	log      io.Writer
 }
 
@@ -123,11 +131,12 @@ func parseFlags(args []string) (*config, error) {
 	batch := fs.Int("batch", 0, "rows per batch transaction (0: the engine's default)")
 	walkers := fs.Int("walkers", 0, "batches of a walked table at once (0: the engine's default)")
 	samples := fs.Int("erasures", 1000, "erasure case: subjects to erase")
+	repeat := fs.Int("repeat", 1, "runs of each case, each on fresh data; the table shows the run with the median ratio and the range of the ratios")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	cfg := &config{rows: *rows, quick: *quick, json: *js, batch: *batch, walkers: *walkers, samples: *samples, log: os.Stderr,
+	cfg := &config{rows: *rows, quick: *quick, json: *js, batch: *batch, walkers: *walkers, samples: *samples, repeat: *repeat, log: os.Stderr,
 		urls: map[string]string{"postgres": *pg, "mysql": *my}}
 	if *quiet {
 		cfg.log = io.Discard
@@ -144,6 +153,9 @@ func parseFlags(args []string) (*config, error) {
 	}
 	if cfg.rows < 100 {
 		return nil, fmt.Errorf("--rows %d: give at least 100", cfg.rows)
+	}
+	if cfg.repeat < 1 {
+		return nil, fmt.Errorf("--repeat %d: give at least 1", cfg.repeat)
 	}
 	for _, d := range strings.Split(*dialects, ",") {
 		d = strings.TrimSpace(d)
@@ -208,15 +220,7 @@ func run(ctx context.Context, cfg *config) (*Report, error) {
 			continue
 		}
 		for _, cn := range cfg.cases {
-			fmt.Fprintf(cfg.log, "bench: %s on %s ...\n", cn, dn)
-			s, err := newScratch(ctx, dn, cfg.urls[dn])
-			if err != nil {
-				return rep, fmt.Errorf("%s: fresh database: %w", dn, err)
-			}
-			rows, problems, err := cases[cn](ctx, cfg, s)
-			if cerr := s.close(); cerr != nil && err == nil {
-				err = fmt.Errorf("drop %s: %w", s.name, cerr)
-			}
+			runs, problems, err := repeatCase(ctx, cfg, dn, cn)
 			var skip errSkip
 			if errors.As(err, &skip) {
 				rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s on %s: %s", cn, dn, skip.why))
@@ -225,7 +229,7 @@ func run(ctx context.Context, cfg *config) (*Report, error) {
 			if err != nil {
 				return rep, fmt.Errorf("%s on %s: %w", cn, dn, err)
 			}
-			rep.Rows = append(rep.Rows, rows...)
+			rep.Rows = append(rep.Rows, medianRun(runs)...)
 			for _, p := range problems {
 				rep.Failures = append(rep.Failures, fmt.Sprintf("%s on %s: %s", cn, dn, p))
 			}
@@ -234,9 +238,109 @@ func run(ctx context.Context, cfg *config) (*Report, error) {
 	return rep, nil
 }
 
+// repeatCase runs case cn on dialect dn cfg.repeat times, each run in a
+// fresh scratch database with data of its own, and returns the rows of
+// each run and the problems of all.
+func repeatCase(ctx context.Context, cfg *config, dn, cn string) ([][]Row, []string, error) {
+	var runs [][]Row
+	var problems []string
+	for i := range cfg.repeat {
+		if cfg.repeat > 1 {
+			fmt.Fprintf(cfg.log, "bench: %s on %s, run %d of %d ...\n", cn, dn, i+1, cfg.repeat)
+		} else {
+			fmt.Fprintf(cfg.log, "bench: %s on %s ...\n", cn, dn)
+		}
+		s, err := newScratch(ctx, dn, cfg.urls[dn])
+		if err != nil {
+			return nil, nil, fmt.Errorf("fresh database: %w", err)
+		}
+		rows, wrong, err := cases[cn](ctx, cfg, s)
+		if cerr := s.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("drop %s: %w", s.name, cerr)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		runs = append(runs, rows)
+		for _, p := range wrong {
+			if cfg.repeat > 1 {
+				p = fmt.Sprintf("run %d: %s", i+1, p)
+			}
+			problems = append(problems, p)
+		}
+	}
+	return runs, problems, nil
+}
+
+// medianRun picks, of the runs of one case, the run whose Lethe ratio to
+// its baseline is the median (the lower of the two middle ones for an
+// even count; a case without a baseline by Lethe's p95 latency, else its
+// seconds), so that each printed line is one run's own figures, its two
+// sides measured back to back. This machine's timings vary by a third
+// from one run to the next (the raw DELETE on PostgreSQL took 1.40 to
+// 2.91 s for the same rows), so one run can land on either side of a
+// target. Lethe's line also gets the range of the runs' ratios, and the
+// longest transaction and peak RSS of any run: those are bounds every
+// run must keep.
+func medianRun(runs [][]Row) []Row {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	lethe := func(rows []Row) *Row {
+		for i := range rows {
+			if rows[i].Side == "lethe" {
+				return &rows[i]
+			}
+		}
+		return nil
+	}
+	key := func(rows []Row) float64 {
+		switch l := lethe(rows); {
+		case l == nil:
+			return 0
+		case l.Ratio != nil:
+			return *l.Ratio
+		case l.P95 != nil:
+			return *l.P95
+		default:
+			return l.Seconds
+		}
+	}
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b []Row) int { return cmp.Compare(key(a), key(b)) })
+	out := slices.Clone(sorted[(len(sorted)-1)/2])
+	l := lethe(out)
+	if l == nil {
+		return out
+	}
+	l.Runs = len(runs)
+	for _, run := range runs {
+		r := lethe(run)
+		if r == nil {
+			continue
+		}
+		if r.LongestTx != nil && (l.LongestTx == nil || *r.LongestTx > *l.LongestTx) {
+			l.LongestTx = r.LongestTx
+		}
+		if r.PeakRSS != nil && (l.PeakRSS == nil || *r.PeakRSS > *l.PeakRSS) {
+			l.PeakRSS = r.PeakRSS
+		}
+		if r.Ratio == nil {
+			continue
+		}
+		if l.RatioMin == nil || *r.Ratio < *l.RatioMin {
+			l.RatioMin = r.Ratio
+		}
+		if l.RatioMax == nil || *r.Ratio > *l.RatioMax {
+			l.RatioMax = r.Ratio
+		}
+	}
+	return out
+}
+
 func printTable(w io.Writer, rep *Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tdialect\tside\trows\tseconds\trows/s\tratio\tlongest tx ms\tpeak RSS MB\tp50 ms\tp95 ms\tp99 ms\t")
+	fmt.Fprintln(tw, "case\tdialect\tside\trows\tseconds\trows/s\tratio\tratio range\tlongest tx ms\tpeak RSS MB\tp50 ms\tp95 ms\tp99 ms\t")
 	opt := func(v *float64, prec int) string {
 		if v == nil {
 			return "-"
@@ -244,8 +348,12 @@ func printTable(w io.Writer, rep *Report) {
 		return fmt.Sprintf("%.*f", prec, *v)
 	}
 	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Case, r.Dialect, r.Side, r.Rows, r.Seconds, r.RowsPerS,
-			opt(r.Ratio, 2), opt(r.LongestTx, 0), opt(r.PeakRSS, 0), opt(r.P50, 1), opt(r.P95, 1), opt(r.P99, 1))
+		spread := "-"
+		if r.RatioMin != nil && r.RatioMax != nil {
+			spread = fmt.Sprintf("%.2f-%.2f (%d runs)", *r.RatioMin, *r.RatioMax, r.Runs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.2f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Case, r.Dialect, r.Side, r.Rows, r.Seconds, r.RowsPerS,
+			opt(r.Ratio, 2), spread, opt(r.LongestTx, 0), opt(r.PeakRSS, 0), opt(r.P50, 1), opt(r.P95, 1), opt(r.P99, 1))
 	}
 	tw.Flush()
 	for _, r := range rep.Rows {
