@@ -3,6 +3,7 @@ package dialect
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math"
 	"time"
 
@@ -33,6 +34,13 @@ type ClockSlicer interface {
 	// do not allow it (the caller then walks another way).
 	SliceOn(ctx context.Context, conn *sql.Conn, s ClockSlices) (sl Slicer, ok bool, err error)
 }
+
+// ErrSlicesGone is in the error of a Slicer's call that found its session
+// without what SliceOn set up there. Behind a proxy that pools
+// transactions (PgBouncer's transaction mode), each transaction may run
+// on another server session. The call that failed changed nothing: the
+// caller goes on another way.
+var ErrSlicesGone = errors.New("the session no longer has what the walk by clock set up on it")
 
 // OpenBelow, as the start of a slice, leaves it open below.
 const OpenBelow = math.MinInt64

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -77,6 +78,9 @@ func (e *Engine) walkPurgeByClock(ctx context.Context, it *item, due dialect.Due
 	}
 	first, end := walkers[0], walkers[0].slicer.Cutoff(due.Cutoff)
 	earliest, found, err := first.slicer.Earliest(ctx, first.conn, tenants)
+	if errors.Is(err, dialect.ErrSlicesGone) {
+		return false, nil // nothing deleted yet: the caller walks by pages
+	}
 	if err != nil {
 		return true, err
 	}
@@ -84,7 +88,7 @@ func (e *Engine) walkPurgeByClock(ctx context.Context, it *item, due dialect.Due
 		earliest = end // one slice, open below, takes what there is
 	}
 	cursor := &clockCursor{next: earliest, end: end, open: true, perUnit: float64(max(planned, 1)) / float64(max(end-earliest, 1))}
-	return true, e.walkTogether(ctx, len(walkers), opts, func(ctx context.Context, i int, opts SweepOptions, done batchDone) error {
+	err = e.walkTogether(ctx, len(walkers), opts, func(ctx context.Context, i int, opts SweepOptions, done batchDone) error {
 		w := walkers[i]
 		want := int64(firstSliceRows)
 		for {
@@ -132,6 +136,16 @@ func (e *Engine) walkPurgeByClock(ctx context.Context, it *item, due dialect.Due
 			want = nextSlice(want, rows, took)
 		}
 	})
+	if errors.Is(err, dialect.ErrSlicesGone) && ctx.Err() == nil {
+		// A transaction ran on a server session without the functions
+		// (behind a proxy that pools transactions, each may run on
+		// another): it changed nothing, every batch before it committed
+		// with its counts, and a walk in stored order deletes the rows
+		// left, adding to the same entries.
+		e.log.WarnContext(ctx, "walk by clock lost its functions; the purge goes on by pages", "table", due.Table, "deleted", cursor.deleted)
+		return true, e.walkPurge(ctx, due, it.node.tenant, tenants, entries, max(planned-cursor.deleted, 0), opts)
+	}
+	return true, err
 }
 
 // clockWalker is one walker of a walk by clock: its session, and what

@@ -200,3 +200,67 @@ datasets:
 		}
 	})
 }
+
+// TestClockWalkLosesItsFunctions: behind a proxy that pools transactions
+// (PgBouncer's transaction mode), a walker's next transaction may run on a
+// server session without the slice functions. Here they are dropped after
+// the walk's second batch, as such a session would lack them: the walk
+// goes on by pages, and the rows left and each tenant's ledger entry are
+// exactly those of a walk that never lost them.
+func TestClockWalkLosesItsFunctions(t *testing.T) {
+	dialecttest.ForEach(t, func(t *testing.T, h dialecttest.Harness) {
+		if h.Name != "postgres" {
+			t.Skip("only PostgreSQL walks by clock")
+		}
+		f := newFixture(t, h)
+		f.exec("CREATE INDEX invitations_workspace_expires ON invitations (workspace_id, expires_at)")
+		f.e = f.engine(secret)
+		tenants := []any{"w0", "w1", "w2", nil}
+		rows := f.invitations()
+		start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+		for i := 1; i <= 8000; i++ {
+			if i%5 == 0 {
+				rows.add(i, tenants[i%len(tenants)], "2024-03-20 00:00:00", false)
+				continue
+			}
+			rows.add(i, tenants[i%len(tenants)], start.Add(time.Duration(i)*60*time.Minute).Format("2006-01-02 15:04:05"), true)
+		}
+		rows.insert()
+		f.exec("ANALYZE invitations")
+
+		// The walkers' sessions are the only ones with functions over
+		// invitations: the other packages' tests walk other tables.
+		dropped := 0
+		drop := func() {
+			fns := f.rows(`SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+			FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+			WHERE p.proname LIKE 'lethe\_slice\_%' AND p.prosrc LIKE '%"invitations"%'`)
+			for _, fn := range fns {
+				f.exec("DROP FUNCTION IF EXISTS " + fn)
+			}
+			dropped = len(fns)
+		}
+		var byClock bool
+		var batches []int64
+		res := f.sweep(SweepOptions{Confirm: true, Only: "invitations", byClock: func() { byClock = true },
+			OnBatch: func(n int64, _ time.Duration) {
+				batches = append(batches, n)
+				if len(batches) == 2 {
+					drop()
+				}
+			}})
+		if !byClock || dropped == 0 {
+			t.Fatalf("walked by clock: %v, functions dropped: %d; want a walk by clock that lost its functions", byClock, dropped)
+		}
+		if got := purgedInvitations(res); !reflect.DeepEqual(got, rows.due) {
+			t.Errorf("ledger = %v, want %v", got, rows.due)
+		}
+		if left := f.rows("SELECT COUNT(*), SUM(CASE WHEN expires_at < '2024-01-02' THEN 1 ELSE 0 END) FROM invitations"); !reflect.DeepEqual(left, []string{fmt.Sprintf("%d|0", rows.kept)}) {
+			t.Errorf("left: %v, want %d rows, none due", left, rows.kept)
+		}
+		if len(batches) < 3 {
+			t.Errorf("batches %v, want the walk to go on after the functions were gone", batches)
+		}
+		f.sweepFindsNothing("invitations")
+	})
+}

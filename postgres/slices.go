@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"lethe"
 	"lethe/dialect"
@@ -157,7 +160,7 @@ func (sl *slicer) Cutoff(cutoff time.Time) int64 {
 func (sl *slicer) Earliest(ctx context.Context, q dialect.Querier, tenants []string) (int64, bool, error) {
 	rows, err := q.QueryContext(ctx, "SELECT "+sl.name+"_first($1)", tenants)
 	if err != nil {
-		return 0, false, fmt.Errorf("find the earliest clock of %s: %w", sl.s.Table, err)
+		return 0, false, fmt.Errorf("find the earliest clock of %s: %w", sl.s.Table, gone(err))
 	}
 	defer rows.Close()
 	var first sql.NullInt64
@@ -167,7 +170,7 @@ func (sl *slicer) Earliest(ctx context.Context, q dialect.Querier, tenants []str
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return 0, false, fmt.Errorf("find the earliest clock of %s: %w", sl.s.Table, err)
+		return 0, false, fmt.Errorf("find the earliest clock of %s: %w", sl.s.Table, gone(err))
 	}
 	return first.Int64, first.Valid, nil
 }
@@ -179,7 +182,7 @@ func (sl *slicer) Delete(ctx context.Context, q dialect.Querier, tenants []strin
 	}
 	rows, err := q.QueryContext(ctx, "SELECT n FROM "+sl.name+"($1, $2, $3, $4) WITH ORDINALITY AS f(n, i) ORDER BY i", tenants, lo, to, most)
 	if err != nil {
-		return nil, fmt.Errorf("delete due rows of %s: %w", sl.s.Table, err)
+		return nil, fmt.Errorf("delete due rows of %s: %w", sl.s.Table, gone(err))
 	}
 	defer rows.Close()
 	var counts []int64
@@ -191,9 +194,20 @@ func (sl *slicer) Delete(ctx context.Context, q dialect.Querier, tenants []strin
 		counts = append(counts, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("delete due rows of %s: %w", sl.s.Table, err)
+		return nil, fmt.Errorf("delete due rows of %s: %w", sl.s.Table, gone(err))
 	}
 	return counts, nil
+}
+
+// gone marks an undefined function (SQLSTATE 42883) as dialect.ErrSlicesGone:
+// the session the statement ran on lacks the slice functions, or one
+// they call. A statement that fails that way changed nothing.
+func gone(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "42883" {
+		return fmt.Errorf("%w: %w", dialect.ErrSlicesGone, err)
+	}
+	return err
 }
 
 func (sl *slicer) Close(ctx context.Context) error {
