@@ -57,15 +57,7 @@ func clockCondition(d Dialect, a *args, c lethe.Clock, cutoff time.Time, loc *ti
 	var nulls []string
 	for _, col := range c.Columns {
 		q := d.Quote(col.Name)
-		// The pre-test comes first in the text, so its bound is added
-		// first: SQLite binds each ? in the order they appear.
-		var pre string
-		if p, ok := d.(ClockPretester); ok {
-			if bound, ok := p.ClockPretestArg(col.Unit, cutoff, loc); ok {
-				pre = p.ClockPretest(q, a.add(bound)) + " AND "
-			}
-		}
-		cond := pre + d.ClockBefore(q, col.Unit, a.add(d.ClockArg(col.Unit, cutoff, loc)))
+		cond := d.ClockBefore(q, col.Unit, a.add(d.ClockArg(col.Unit, cutoff, loc)))
 		terms = append(terms, "("+strings.Join(append(append([]string{}, nulls...), cond), " AND ")+")")
 		nulls = append(nulls, q+" IS NULL")
 	}

@@ -44,17 +44,6 @@ type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// ClockPretester is a Dialect whose clock condition reads every value
-// through a function (SQLite's strftime). ClockPretest returns a cheaper
-// condition that every value before the cutoff meets, comparing the
-// quoted column with the parameter param; it goes before ClockBefore's,
-// so rows far past the cutoff skip the function. ClockPretestArg is the
-// value to bind for param, false when a unit has no such test.
-type ClockPretester interface {
-	ClockPretestArg(unit lethe.ClockUnit, cutoff time.Time, loc *time.Location) (any, bool)
-	ClockPretest(quoted, param string) string
-}
-
 // UnixArg returns the integer bound for "an integer Unix clock is strictly
 // before cutoff". A whole-second cutoff S is the bound itself; with a
 // fraction, a clock of S is still before S.5, so the bound rounds up.

@@ -341,7 +341,7 @@ func (e *Engine) countEach(ctx context.Context, it *item, cutoff time.Time, tena
 // creation) would read every row the first leaves NULL, and then every
 // row of the tenant, from the table: 11.5 s for 1M accounts on MariaDB.
 // SQLite always scans: its clock condition reads each text time through
-// strftime, so the count from the index would itself read every entry,
+// julianday, so the count from the index would itself read every entry,
 // as dear as the scan.
 func (e *Engine) countByScan(ctx context.Context, it *item, due dialect.Due, tenants []string) (bool, error) {
 	if e.d.Name() == "sqlite" {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -62,8 +63,7 @@ func TestTextClocks(t *testing.T) {
 		t.Errorf("due = %s, want %s", got, want)
 	}
 	// A cutoff late in the day: a value dated the next day, with the
-	// largest offset SQLite reads, is still before it (ClockPretest must
-	// not pass it over).
+	// largest offset SQLite reads, is still before it.
 	keys, err = dialect.SelectDueKeys(ctx, d, d.DB(), dialect.Due{
 		Table: "c", Key: "id", Limit: 100,
 		Clock:  lethe.Clock{Columns: []lethe.ClockColumn{{Name: "at"}}},
@@ -106,5 +106,98 @@ func TestOpenURL(t *testing.T) {
 	}
 	if !reflect.DeepEqual(d.Quote(`a"b`), `"a""b"`) {
 		t.Errorf("Quote = %s", d.Quote(`a"b`))
+	}
+}
+
+// TestClockBeforeAsStrftime: ClockBefore compares Julian days, where it
+// once compared what strftime('%Y-%m-%d %H:%M:%f') writes (four times the
+// work a row). Both read the value through SQLite's own date parser and
+// hold it to the millisecond, so every value must be due under exactly
+// the same cutoffs as before: the odd shapes below, and 20,000 values
+// written in random shapes around the cutoffs.
+func TestClockBeforeAsStrftime(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenFile(ctx, t.TempDir()+"/clocks.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.DB().Exec(`CREATE TABLE c (id INTEGER PRIMARY KEY, at, at_ts TIMESTAMP)`); err != nil {
+		t.Fatal(err)
+	}
+	values := []any{
+		"2024-02-29 23:59:59", "2024-02-29 23:59:59.999", "2024-02-29 23:59:59.9994", "2024-02-29 23:59:59.9995",
+		"2024-02-29 23:59:59.99949999", "2024-03-01 00:00:00", "2024-03-01 00:00:00.0004", "2024-03-01 00:00:00.0005",
+		"2024-03-01", "2024-02-29", "2024-03-01T00:00:00Z", "2024-03-01t00:00:00z", "2024-03-01T05:30:00+05:30",
+		"2024-02-29T23:59:59.999-00:00", "2024-03-01 00:00:59.999+00:01", "2024-02-30 00:00:00", "2024-02-31",
+		"2024-13-01", "2024-00-10", "2024-03-01 24:00:00", "2024-02-29 24:00:00", "2024-02-29 23:60:00",
+		"2024-02-29 23:59:60", " 2024-02-29", "2024-02-29 ", "2024-02-29x", "garbage", "", "2460369.5", "2460370.5",
+		2460369.5, 2460370.49999999, int64(2460370), int64(1709251200), "1709251200", nil, "0000-01-01 00:00:00",
+		"9999-12-31 23:59:59.999", "2024-02-29 23:59", "23:59:59", "2024-02-29T23:59:59.123456789", "now",
+		[]byte("2024-02-29 12:00:00"), "2024-03-01 00:00:00.000000001", "2024-02-29 23:59:59.999999999",
+		"+2024-02-29", "-2024-02-29", "2024-2-29", "02024-02-29",
+	}
+	rnd := rand.New(rand.NewPCG(7, 7))
+	for range 20000 {
+		at := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rnd.Int64N(int64(4*time.Second))) - 2*time.Second)
+		if rnd.IntN(4) == 0 {
+			at = at.Add(time.Duration(rnd.Int64N(int64(72*time.Hour))) - 36*time.Hour)
+		}
+		zone := []string{"", "Z", "+01:00", "-14:59", "+00:00"}[rnd.IntN(5)]
+		if zone != "" && zone != "Z" {
+			var h, m int
+			fmt.Sscanf(zone[1:], "%d:%d", &h, &m)
+			off := h*3600 + m*60
+			if zone[0] == '-' {
+				off = -off
+			}
+			at = at.In(time.FixedZone("", off))
+		}
+		layout := "2006-01-02" + []string{" ", "T"}[rnd.IntN(2)] + "15:04:05" + []string{"", ".0", ".000", ".000000", ".000000000", ".9999"}[rnd.IntN(6)]
+		v := at.Format(layout)
+		if layout[len(layout)-4:] == "9999" { // four digits, not a layout
+			v = at.Format(layout[:len(layout)-5]) + fmt.Sprintf(".%04d", rnd.IntN(10000))
+		}
+		values = append(values, v+zone)
+	}
+	for i, v := range values {
+		if _, err := d.DB().Exec(`INSERT INTO c (id, at, at_ts) VALUES (?, ?, ?)`, i+1, v, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cutoffs := []time.Time{
+		time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 23, 59, 59, 999000000, time.UTC),
+		time.Date(2024, 3, 1, 0, 0, 0, 1000000, time.UTC),
+		time.Date(2024, 3, 1, 0, 0, 0, 999999, time.UTC), // below a millisecond: the cutoff's text drops it
+		time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	for _, cut := range cutoffs {
+		for _, col := range []string{"at", "at_ts"} {
+			arg := d.ClockArg(lethe.ClockNative, cut, time.UTC)
+			var differ, due int
+			err := d.DB().QueryRow(`SELECT
+				SUM(CASE WHEN (CASE WHEN strftime('%Y-%m-%d %H:%M:%f', `+col+`) < ?1 THEN 1 ELSE 0 END)
+				          <> (CASE WHEN `+d.ClockBefore(col, lethe.ClockNative, "?1")+` THEN 1 ELSE 0 END) THEN 1 ELSE 0 END),
+				SUM(CASE WHEN `+d.ClockBefore(col, lethe.ClockNative, "?1")+` THEN 1 ELSE 0 END)
+				FROM c`, arg).Scan(&differ, &due)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if differ != 0 {
+				rows, _ := d.DB().Query(`SELECT `+col+`, strftime('%Y-%m-%d %H:%M:%f', `+col+`) FROM c WHERE (CASE WHEN strftime('%Y-%m-%d %H:%M:%f', `+col+`) < ?1 THEN 1 ELSE 0 END)
+				          <> (CASE WHEN `+d.ClockBefore(col, lethe.ClockNative, "?1")+` THEN 1 ELSE 0 END) LIMIT 5`, arg)
+				for rows.Next() {
+					var v, s any
+					rows.Scan(&v, &s)
+					t.Logf("%v reads as %v", v, s)
+				}
+				rows.Close()
+				t.Errorf("cutoff %v, column %s: %d values compare otherwise than through strftime", arg, col, differ)
+			}
+			if due == 0 || due == len(values) {
+				t.Errorf("cutoff %v, column %s: %d of %d due, want some", arg, col, due, len(values))
+			}
+		}
 	}
 }
