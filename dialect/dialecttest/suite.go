@@ -29,6 +29,7 @@ func Run(t *testing.T, h Harness) {
 		{"ZonelessClockInPolicyZone", testZonelessClockInPolicyZone},
 		{"UpdateByKeys", testUpdateByKeys},
 		{"UpdateRows", testUpdateRows},
+		{"UpdateManyRows", testUpdateManyRows},
 		{"SelectDueKeysFrom", testSelectDueKeysFrom},
 		{"DeleteByKeys", testDeleteByKeys},
 		{"Indexes", testIndexes},

@@ -1,7 +1,9 @@
 package dialecttest
 
 import (
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"lethe"
@@ -68,6 +70,84 @@ func testUpdateRows(t *testing.T, h Harness) {
 	if n, err := dialect.UpdateRows(ctx, d, d.DB(), "parcels", "id", nil, []string{"label"}, types, nil); err != nil || n != 0 {
 		t.Errorf("no rows = %d, %v", n, err)
 	}
+}
+
+// testUpdateManyRows updates a few hundred rows at once: by an
+// integer key with keys of no row among them, by a text key, and by an
+// owner link many rows share, with most owners given owning nothing.
+// Every row gets its own values, and the count is the rows matched.
+func testUpdateManyRows(t *testing.T, h Harness) {
+	d := h.Open(t)
+	exec(t, d, `CREATE TABLE crates (id BIGINT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, owner BIGINT, label VARCHAR(40), weight BIGINT, note VARCHAR(40))`)
+	var values []string
+	var args []any
+	for id := 1; id <= 300; id++ {
+		values = append(values, "(?, ?, ?, ?, ?, ?)")
+		args = append(args, id, fmt.Sprintf("c%03d", id), id%50, "l", 1, "n")
+	}
+	Exec(t, d, "INSERT INTO crates (id, code, owner, label, weight, note) VALUES "+strings.Join(values, ", "), args...)
+	exec(t, d, "CREATE UNIQUE INDEX crates_code ON crates (code)")
+	exec(t, d, "CREATE INDEX crates_owner ON crates (owner)")
+	types := []string{"bigint", "character varying", "bigint"}
+	want := map[int]string{}
+	for id := 1; id <= 300; id++ {
+		want[id] = fmt.Sprintf("%d|l|1|n", id%50)
+	}
+
+	// By key: ids 1-150, with 50 keys of no row among them.
+	var rows [][]any
+	for id := 1; id <= 150; id++ {
+		var weight any = int64(id * 2)
+		shown := fmt.Sprint(id * 2)
+		if id%7 == 0 {
+			weight, shown = nil, "NULL"
+		}
+		rows = append(rows, []any{int64(id), fmt.Sprintf("L%d", id), weight})
+		want[id] = fmt.Sprintf("%d|L%d|%s|NULL", id%50, id, shown)
+		if id%3 == 0 {
+			rows = append(rows, []any{int64(1000 + id), "no such row", int64(0)})
+		}
+	}
+	if n, err := dialect.UpdateRows(ctx, d, d.DB(), "crates", "id", []lethe.Assignment{{Column: "note", Value: nil}}, []string{"label", "weight"}, types, rows); err != nil || n != 150 {
+		t.Fatalf("update by key = %d, %v; want 150", n, err)
+	}
+	// By a text key: codes of ids 151-230.
+	rows = nil
+	for id := 151; id <= 230; id++ {
+		rows = append(rows, []any{fmt.Sprintf("c%03d", id), fmt.Sprintf("T%d", id), int64(id)})
+		want[id] = fmt.Sprintf("%d|T%d|%d|n", id%50, id, id)
+	}
+	if n, err := dialect.UpdateRows(ctx, d, d.DB(), "crates", "code", nil, []string{"label", "weight"}, []string{"character varying", "character varying", "bigint"}, rows); err != nil || n != 80 {
+		t.Fatalf("update by text key = %d, %v; want 80", n, err)
+	}
+	check := func(step string) {
+		t.Helper()
+		got := Rows(t, d, "SELECT id, owner, label, weight, note FROM crates ORDER BY id")
+		if len(got) != 300 {
+			t.Fatalf("after %s: %d rows, want 300", step, len(got))
+		}
+		for i, r := range got {
+			if w := fmt.Sprintf("%d|%s", i+1, want[i+1]); r != w {
+				t.Errorf("after %s: row %q, want %q", step, r, w)
+			}
+		}
+	}
+	check("the updates by key")
+	// By owner: owners 40-139, of which 40-49 own six crates each.
+	rows = nil
+	for owner := 40; owner < 140; owner++ {
+		rows = append(rows, []any{int64(owner), fmt.Sprintf("O%d", owner), int64(-owner)})
+	}
+	for id := 1; id <= 300; id++ {
+		if o := id % 50; o >= 40 {
+			note := strings.Split(want[id], "|")[3]
+			want[id] = fmt.Sprintf("%d|O%d|%d|%s", o, o, -o, note)
+		}
+	}
+	if n, err := dialect.UpdateRows(ctx, d, d.DB(), "crates", "owner", nil, []string{"label", "weight"}, types, rows); err != nil || n != 60 {
+		t.Fatalf("update by owner = %d, %v; want 60", n, err)
+	}
+	check("the update by owner")
 }
 
 // testSelectDueKeysFrom pages through due rows in clock order, each page
