@@ -27,6 +27,10 @@ type scratch struct {
 	name    string // schema or database name, or the SQLite directory
 	d       dialect.Dialect
 	drop    func() error
+	// settlePages: checkpoint waits on MariaDB for dirty pages too. Not
+	// in a quick run, which checks results, not speed, and shares its
+	// server with tests that keep pages dirty.
+	settlePages bool
 }
 
 func uniqueName() string {

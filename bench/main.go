@@ -254,6 +254,7 @@ func repeatCase(ctx context.Context, cfg *config, dn, cn string) ([][]Row, []str
 		if err != nil {
 			return nil, nil, fmt.Errorf("fresh database: %w", err)
 		}
+		s.settlePages = !cfg.quick
 		rows, wrong, err := cases[cn](ctx, cfg, s)
 		if cerr := s.close(); cerr != nil && err == nil {
 			err = fmt.Errorf("drop %s: %w", s.name, cerr)
