@@ -230,13 +230,31 @@ func TestClockWalkLosesItsFunctions(t *testing.T) {
 
 		// The walkers' sessions are the only ones with functions over
 		// invitations: the other packages' tests walk other tables.
+		// drop runs on a walker's goroutine (OnBatch), where t.Fatal must
+		// not be called: its error is checked after the sweep.
 		dropped := 0
+		var dropErr error
 		drop := func() {
-			fns := f.rows(`SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+			rows, err := f.d.DB().QueryContext(ctx, `SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
 			FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 			WHERE p.proname LIKE 'lethe\_slice\_%' AND p.prosrc LIKE '%"invitations"%'`)
+			if err != nil {
+				dropErr = err
+				return
+			}
+			var fns []string
+			for rows.Next() {
+				var fn string
+				if dropErr = rows.Scan(&fn); dropErr != nil {
+					break
+				}
+				fns = append(fns, fn)
+			}
+			rows.Close()
 			for _, fn := range fns {
-				f.exec("DROP FUNCTION IF EXISTS " + fn)
+				if _, err := f.d.DB().ExecContext(ctx, "DROP FUNCTION IF EXISTS "+fn); err != nil {
+					dropErr = err
+				}
 			}
 			dropped = len(fns)
 		}
@@ -249,6 +267,9 @@ func TestClockWalkLosesItsFunctions(t *testing.T) {
 					drop()
 				}
 			}})
+		if dropErr != nil {
+			t.Fatalf("dropping the slice functions: %v", dropErr)
+		}
 		if !byClock || dropped == 0 {
 			t.Fatalf("walked by clock: %v, functions dropped: %d; want a walk by clock that lost its functions", byClock, dropped)
 		}
