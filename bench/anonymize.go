@@ -145,7 +145,7 @@ func anonymizeCase(ctx context.Context, cfg *config, s *scratch) ([]Row, []strin
 		" WHERE person_id IN (SELECT id FROM people_raw WHERE created_at < " + p1 + ")"
 	var changed int64
 	var longest float64
-	took, err := timed(func() error {
+	took, io, err := s.timedIO(ctx, func() error {
 		for _, st := range []struct {
 			q    string
 			args []any
@@ -170,7 +170,7 @@ func anonymizeCase(ctx context.Context, cfg *config, s *scratch) ([]Row, []strin
 		return nil, nil, err
 	}
 	base := Row{Side: "raw UPDATE", Rows: changed, Seconds: took.Seconds(), LongestTx: ptr(longest),
-		Note: "two UPDATEs (subjects, then owned rows) computing the masks in SQL with an unkeyed hash"}
+		Note: withNote("two UPDATEs (subjects, then owned rows) computing the masks in SQL with an unkeyed hash", io)}
 
 	problems, err := checkAnonymized(ctx, s, lres, wantPeople, wantOrders)
 	if err != nil {

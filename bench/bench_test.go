@@ -66,6 +66,12 @@ func TestQuickCorrectness(t *testing.T) {
 				if r.Side == "lethe" && r.Ratio != nil && (r.Runs != 2 || r.RatioMin == nil || r.RatioMax == nil || *r.RatioMin > *r.Ratio || *r.Ratio > *r.RatioMax) {
 					t.Errorf("%s: runs %d, ratio %v not within its range %v-%v", r.Case, r.Runs, *r.Ratio, r.RatioMin, r.RatioMax)
 				}
+				// InnoDB's pages, on both sides of the cases that change
+				// rows, and only there.
+				changes := r.Case == "purge" || r.Case == "anonymize" || r.Case == "pt-archiver"
+				if got, want := strings.Contains(r.Note, "InnoDB wrote "), changes && dn == "mysql"; got != want {
+					t.Errorf("%s/%s: note %q tells InnoDB's pages: %v, want %v", r.Case, r.Side, r.Note, got, want)
+				}
 			}
 		})
 	}

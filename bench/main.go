@@ -385,6 +385,7 @@ func sides(cs, dn string, lethe *outcome, base Row) []Row {
 	if lethe.Batches > 0 {
 		l.Note = fmt.Sprintf("%d batch transactions, %.2f s inside them (summed where walkers overlap); the rest is planning (counts per tenant, the guard) and ledger entries", lethe.Batches, lethe.InBatches)
 	}
+	l.Note = withNote(l.Note, lethe.IO)
 	base.Case, base.Dialect = cs, dn
 	if base.Seconds > 0 {
 		base.RowsPerS = float64(base.Rows) / base.Seconds

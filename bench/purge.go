@@ -143,7 +143,61 @@ const (
 // child process.
 func sweepLethe(ctx context.Context, cfg *config, s *scratch, policy string, at time.Time, secret string) (*outcome, error) {
 	s.checkpoint(ctx)
-	return runLethe(ctx, job{Kind: "sweep", URL: s.url, Policy: policy, At: at, Batch: cfg.batch, Walkers: cfg.walkers, Secret: secret})
+	var out *outcome
+	_, io, err := s.timedIO(ctx, func() error {
+		var err error
+		out, err = runLethe(ctx, job{Kind: "sweep", URL: s.url, Policy: policy, At: at, Batch: cfg.batch, Walkers: cfg.walkers, Secret: secret})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.IO = io
+	return out, nil
+}
+
+// timedIO runs fn, as timed does, and on MariaDB also says what InnoDB
+// wrote and read while it ran, from the server's counters (other clients
+// of a shared server count too); "" elsewhere. A purge there is bound by the pages it
+// changes, which InnoDB must write out to free room in its buffer pool,
+// so these figures say why one side took longer than the other where
+// the time alone cannot.
+func (s *scratch) timedIO(ctx context.Context, fn func() error) (time.Duration, string, error) {
+	if s.dialect != "mysql" {
+		took, err := timed(fn)
+		return took, "", err
+	}
+	before, okBefore := s.innodbIO(ctx)
+	took, err := timed(fn)
+	if err != nil {
+		return took, "", err
+	}
+	after, okAfter := s.innodbIO(ctx)
+	if !okBefore || !okAfter {
+		return took, "", nil
+	}
+	return took, fmt.Sprintf("InnoDB wrote %d pages and read %d from disk meanwhile", after.written-before.written, after.read-before.read), nil
+}
+
+// innodbIO is InnoDB's count of pages written and of pages read from disk
+// (a page the buffer pool did not hold), since the server started.
+type innodbIO struct{ written, read int64 }
+
+func (s *scratch) innodbIO(ctx context.Context) (innodbIO, bool) {
+	var io innodbIO
+	err := s.d.DB().QueryRowContext(ctx, `SELECT
+		CAST(SUM(CASE WHEN VARIABLE_NAME = 'INNODB_PAGES_WRITTEN' THEN VARIABLE_VALUE END) AS SIGNED),
+		CAST(SUM(CASE WHEN VARIABLE_NAME = 'INNODB_BUFFER_POOL_READS' THEN VARIABLE_VALUE END) AS SIGNED)
+		FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('INNODB_PAGES_WRITTEN', 'INNODB_BUFFER_POOL_READS')`).Scan(&io.written, &io.read)
+	return io, err == nil
+}
+
+// withNote adds more to a note, after a semicolon.
+func withNote(note, more string) string {
+	if note == "" || more == "" {
+		return note + more
+	}
+	return note + "; " + more
 }
 
 // checkPurge compares the table Lethe swept with the one the baseline
@@ -189,7 +243,7 @@ func purgeCase(ctx context.Context, cfg *config, s *scratch) ([]Row, []string, e
 	}
 	s.checkpoint(ctx)
 	var deleted int64
-	took, err := timed(func() error {
+	took, io, err := s.timedIO(ctx, func() error {
 		res, err := s.d.DB().ExecContext(ctx, "DELETE FROM events_raw WHERE created_at < "+s.d.Placeholder(1), cutoffArg(s, purgeCutoff))
 		if err != nil {
 			return err
@@ -200,7 +254,7 @@ func purgeCase(ctx context.Context, cfg *config, s *scratch) ([]Row, []string, e
 	if err != nil {
 		return nil, nil, err
 	}
-	base := Row{Side: "raw DELETE", Rows: deleted, Seconds: took.Seconds(), LongestTx: ptr(ms(took)), Note: "one DELETE ... WHERE created_at < cutoff"}
+	base := Row{Side: "raw DELETE", Rows: deleted, Seconds: took.Seconds(), LongestTx: ptr(ms(took)), Note: withNote("one DELETE ... WHERE created_at < cutoff", io)}
 	problems, err := checkPurge(ctx, s, lethe, want, "events_lethe", "events_raw")
 	if err != nil {
 		return nil, nil, err
@@ -236,9 +290,10 @@ func ptArchiverCase(ctx context.Context, cfg *config, s *scratch) ([]Row, []stri
 	where := "created_at < '" + purgeCutoff.Format("2006-01-02 15:04:05") + "'"
 	s.checkpoint(ctx)
 	var out []byte
-	took, err := timed(func() error {
+	took, io, err := s.timedIO(ctx, func() error {
 		cmd := exec.CommandContext(ctx, bin, "--source", dsn, "--purge", "--where", where,
 			"--limit", "1000", "--commit-each", "--bulk-delete", "--no-check-charset")
+		var err error
 		out, err = cmd.CombinedOutput()
 		return err
 	})
@@ -250,7 +305,7 @@ func ptArchiverCase(ctx context.Context, cfg *config, s *scratch) ([]Row, []stri
 		return nil, nil, err
 	}
 	base := Row{Side: "pt-archiver", Rows: want - left, Seconds: took.Seconds(),
-		Note: "pt-archiver --purge --limit 1000 --commit-each --bulk-delete; its transactions are not measured"}
+		Note: withNote("pt-archiver --purge --limit 1000 --commit-each --bulk-delete; its transactions are not measured", io)}
 	problems, err := checkPurge(ctx, s, lethe, want, "events_lethe", "events_pt")
 	if err != nil {
 		return nil, nil, err
