@@ -54,7 +54,7 @@ type outcome struct {
 	Exported  []map[string]int64 `json:"exported,omitempty"`
 	Bytes     int64              `json:"bytes,omitempty"`
 	MaxRSSMB  float64            `json:"-"`
-	IO        string             `json:"-"` // see withIO
+	IO        string             `json:"-"` // see timedIO
 }
 
 // runLethe runs j in a child process and returns what it measured, with

@@ -158,10 +158,10 @@ func sweepLethe(ctx context.Context, cfg *config, s *scratch, policy string, at 
 
 // timedIO runs fn, as timed does, and on MariaDB also says what InnoDB
 // wrote and read while it ran, from the server's counters (other clients
-// of a shared server count too); "" elsewhere. A purge there is bound by the pages it
-// changes, which InnoDB must write out to free room in its buffer pool,
-// so these figures say why one side took longer than the other where
-// the time alone cannot.
+// of a shared server count too); "" elsewhere. A purge there is bound by
+// the pages it changes, which InnoDB must write out to free room in its
+// buffer pool, so these figures say why one side took longer than the
+// other where the time alone cannot.
 func (s *scratch) timedIO(ctx context.Context, fn func() error) (time.Duration, string, error) {
 	if s.dialect != "mysql" {
 		took, err := timed(fn)
